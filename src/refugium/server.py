@@ -1,0 +1,67 @@
+"""``refugium serve``: gunicorn, configured so that it records nothing about visitors."""
+
+from __future__ import annotations
+
+import resource
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from refugium.errors import RefugiumError
+
+
+class _Application(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from refugium.web.wsgi import application
+
+        return application
+
+
+def serve(*, host: str, port: int, workers: int) -> None:
+    """Runs until interrupted.
+
+    Raises:
+        RefugiumError: DEBUG is on, or a deployment check fails.
+    """
+    from django.conf import settings
+    from django.core import checks
+    from django.db import connections
+
+    if settings.DEBUG:
+        raise RefugiumError("refusing to serve with DEBUG on", code="debug_on")
+    errors = [
+        m
+        for m in checks.run_checks(include_deployment_checks=True, databases=["default"])
+        if m.level >= checks.ERROR and not m.is_silenced()
+    ]
+    if errors:
+        raise RefugiumError(
+            f"refusing to serve: {errors[0].id}: {errors[0].msg} (see `refugium check`)",
+            code="check_failed",
+        )
+    connections.close_all()  # never share a database connection across the fork
+    # A crashing worker must not leave a core file with keys in it (T10).
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _Application(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "sync",
+            "accesslog": None,  # no IPs, user agents or URLs of visitors, ever
+            "errorlog": "-",
+            "loglevel": "warning",
+            "proc_name": "refugium",
+            "limit_request_line": 4094,
+            "limit_request_fields": 100,
+            "timeout": 120,
+            "graceful_timeout": 20,
+        }
+    ).run()

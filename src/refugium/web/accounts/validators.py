@@ -1,0 +1,25 @@
+"""Rules for account names, importable before Django is set up (``refugium init`` checks
+them before it creates anything)."""
+
+from __future__ import annotations
+
+import re
+
+from refugium.errors import BadInput
+
+# Names appear in the audit log, which accepts identifier-like strings only: a name must not
+# be a person's real name in any script, and must never need escaping.
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
+
+
+def validate_username(name: str) -> str:
+    """Raises:
+    BadInput: the name breaks the rule above.
+    """
+    if not USERNAME_RE.fullmatch(name):
+        raise BadInput(
+            "a user name is 2 to 32 characters: lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit",
+            code="bad_username",
+        )
+    return name

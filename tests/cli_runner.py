@@ -1,0 +1,36 @@
+"""Runs the real `refugium` command in a subprocess, as a user's script would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cli_env(data: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("REFUGIUM_", "DJANGO_")) and k != "DATABASE_URL"
+    }
+    env["REFUGIUM_DATA"] = str(data)
+    env.update(extra)
+    return env
+
+
+def refugium(
+    data: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "refugium.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env or cli_env(data),
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )

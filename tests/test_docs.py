@@ -1,0 +1,37 @@
+"""Every command has help and a section in docs/cli.md (sqlite-utils' test_docs idea)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from refugium.cli import build_parser
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                nested = list(_commands(sub, (*prefix, name)))
+                if nested:
+                    yield from nested
+                else:
+                    yield (*prefix, name), sub
+
+
+def test_every_command_has_help_and_a_doc_section():
+    text = (DOCS / "cli.md").read_text()
+    commands = list(_commands(build_parser()))
+    assert len(commands) == 13
+    for path, parser in commands:
+        assert parser.description, f"{' '.join(path)} has no description"
+        assert f"### refugium {' '.join(path)}\n" in text, f"{' '.join(path)} is not in cli.md"
+
+
+def test_the_docs_named_in_the_readme_exist():
+    readme = (DOCS.parent / "README.md").read_text()
+    for name in ("threat-model.md", "keys.md", "cli.md", "operations.md"):
+        assert f"docs/{name}" in readme
+        assert (DOCS / name).is_file()

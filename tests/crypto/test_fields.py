@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,20 @@ def test_token_layout(cipher: FieldCipher) -> None:
     assert token[0] == 1
     assert token[1:9] == bytes.fromhex(GEN_1.key_id)
     assert len(token) == 1 + 8 + 12 + 3 + 16
+
+
+def test_token_is_the_documented_construction(cipher: FieldCipher) -> None:
+    # AES-256-GCM under the desk's field key; associated data = version | key_id |
+    # length-prefixed ("table", table, "row", row, "field", field).
+    token = cipher.encrypt(b"abc", **WHERE)
+    aad = (
+        b"\x01"
+        + bytes.fromhex(GEN_1.key_id)
+        + b"\x00\x00\x00\x05table\x00\x00\x00\x06person"
+        + b"\x00\x00\x00\x03row\x00\x00\x00\x0242"
+        + b"\x00\x00\x00\x05field\x00\x00\x00\x04name"
+    )
+    assert AESGCM(GEN_1._field_key()).decrypt(token[9:21], token[21:], aad) == b"abc"
 
 
 def test_nonce_is_fresh(cipher: FieldCipher) -> None:

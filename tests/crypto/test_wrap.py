@@ -208,3 +208,9 @@ def test_passphrase_policy_counts_characters_after_nfc() -> None:
     # 11 accented letters, 22 code points when decomposed: still too short.
     with pytest.raises(BadInput):
         check_passphrase_policy(unicodedata.normalize("NFD", "é" * 11))
+
+
+def test_passphrase_policy_refuses_lone_surrogates() -> None:
+    with pytest.raises(BadInput) as caught:
+        check_passphrase_policy("twelve chars \ud800")
+    assert caught.value.code == "bad_passphrase"

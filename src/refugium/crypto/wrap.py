@@ -53,24 +53,18 @@ def check_passphrase_policy(passphrase: str) -> None:
     Raises:
         BadInput: (code "weak_passphrase") under 12 characters or over 1024 bytes in UTF-8.
     """
-    normalised = unicodedata.normalize("NFC", passphrase)
-    too_long = BadInput(
-        f"Choose a shorter passphrase: at most {MAX_SECRET_BYTES} bytes "
-        "(about 1000 Latin or 500 Cyrillic letters).",
-        code="weak_passphrase",
-    )
-    if len(normalised) < _MIN_PASSPHRASE_CHARS:
+    if len(_utf8(passphrase)) > MAX_SECRET_BYTES:
+        raise BadInput(
+            f"Choose a shorter passphrase: at most {MAX_SECRET_BYTES} bytes "
+            "(about 1000 Latin or 500 Cyrillic letters).",
+            code="weak_passphrase",
+        )
+    if len(unicodedata.normalize("NFC", passphrase)) < _MIN_PASSPHRASE_CHARS:
         raise BadInput(
             f"Choose a longer passphrase: at least {_MIN_PASSPHRASE_CHARS} characters. "
             "Several unrelated words are long and easy to remember.",
             code="weak_passphrase",
         )
-    try:
-        encoded = normalised.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate cannot be typed; refuse rather than crash
-        raise BadInput("The passphrase holds invalid characters.", code="bad_passphrase") from None
-    if len(encoded) > MAX_SECRET_BYTES:
-        raise too_long
 
 
 def wrap_identity(identity: Identity, passphrase: str, profile: Argon2Profile) -> bytes:
@@ -159,16 +153,18 @@ def _within_ceiling(time_cost: int, memory_cost_kib: int, parallelism: int) -> b
 
 
 def _passphrase_bytes(passphrase: str) -> bytes:
-    # The raw length is checked before normalising, so that a megabyte of input costs no
-    # normalisation either; derive_key checks the normalised bytes again.
-    too_long = BadInput(
-        f"Passphrase too long: use at most {MAX_SECRET_BYTES} bytes.", code="passphrase_too_long"
-    )
-    if len(passphrase) > MAX_SECRET_BYTES:
-        raise too_long
+    # The length as given is checked before normalising, so that a megabyte of input costs
+    # no normalisation either; derive_key checks the normalised bytes again.
+    if len(_utf8(passphrase)) > MAX_SECRET_BYTES:
+        raise BadInput(
+            f"Passphrase too long: use at most {MAX_SECRET_BYTES} bytes.",
+            code="passphrase_too_long",
+        )
+    return _utf8(unicodedata.normalize("NFC", passphrase))
+
+
+def _utf8(text: str) -> bytes:
     try:
-        if len(passphrase.encode("utf-8")) > MAX_SECRET_BYTES:
-            raise too_long
-        return unicodedata.normalize("NFC", passphrase).encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate cannot be typed; refuse rather than crash
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate cannot be typed: refuse, don't crash
         raise BadInput("The passphrase holds invalid characters.", code="bad_passphrase") from None

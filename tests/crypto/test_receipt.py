@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001, RUF003  # Cyrillic letters and their Latin look-alikes are the point here
 from __future__ import annotations
 
 import hashlib

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import string
 
 import pytest
 from hypothesis import given
@@ -111,3 +112,16 @@ def test_flipped_character_fails(box: SessionBox) -> None:
 def test_repr_hides_the_key(box: SessionBox) -> None:
     assert repr(box) == "<SessionBox (secret)>"
     assert box.to_cookie_value() not in repr(box)
+
+
+def test_second_spelling_of_the_same_bytes_is_refused(box: SessionBox) -> None:
+    sealed = box.seal(b"x" * 31, context="c")  # 59 bytes: the last character has 2 spare bits
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+    twin = alphabet[alphabet.index(sealed[-1]) ^ 1]
+    respelled = sealed[:-1] + twin
+    body = respelled[2:]
+    assert base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)) == base64.urlsafe_b64decode(
+        sealed[2:] + "=" * (-len(body) % 4)
+    )
+    with pytest.raises(DecryptionFailed):
+        box.open(respelled, context="c")

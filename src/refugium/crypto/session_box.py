@@ -100,8 +100,8 @@ class SessionBox:
             raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         except (binascii.Error, ValueError):
             raise failed from None
-        if len(raw) < _NONCE_BYTES + _TAG_BYTES:
-            raise failed
+        if len(raw) < _NONCE_BYTES + _TAG_BYTES or _b64(raw) != body:
+            raise failed  # too short, or a second spelling (unused bits set in the last char)
         try:
             return self._aead.decrypt(
                 raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _associated_data(context)

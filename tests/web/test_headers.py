@@ -17,7 +17,7 @@ def _check(response):  # type: ignore[no-untyped-def]
     assert {d.strip() for d in csp.split(";")} == EXPECTED_CSP
     assert "script-src" not in csp
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
     assert response["Cross-Origin-Resource-Policy"] == "same-origin"
     assert response["Cross-Origin-Embedder-Policy"] == "require-corp"

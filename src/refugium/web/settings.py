@@ -142,7 +142,10 @@ REFUGIUM_LOCKOUT_MAX_SECONDS = 24 * 60 * 60
 
 # --- Transport security -------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# Not "no-referrer": with it, browsers send "Origin: null" on same-origin form posts (Fetch
+# standard, "serializing a request origin") and Django's CSRF check refuses every form.
+# "same-origin" still sends nothing to any other site.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if _HTTPS:

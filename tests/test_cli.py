@@ -168,7 +168,15 @@ def test_user_lifecycle(initialised):
 
     verified = refugium(data, "audit", "verify")
     assert verified.returncode == 0
-    assert re.fullmatch(r"Audit log intact: \d+ entries\.\n", verified.stdout)
+    match = re.fullmatch(
+        r"Audit log intact: (\d+) entries; head (\d+:[0-9a-f]{64})\n", verified.stdout
+    )
+    assert match is not None, verified.stdout
+    anchored = refugium(data, "audit", "verify", "--anchor", match.group(2))
+    assert anchored.returncode == 0
+    wrong = refugium(data, "audit", "verify", "--anchor", "3:" + "f" * 64)
+    assert wrong.returncode == 1
+    _one_line_error(wrong)
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from refugium.chain import Entry, SignedChain
 from refugium.crypto.signing import SigningKey, VerifyKey
 from refugium.errors import BadInput
 
-__all__ = ["IDENTIFIER", "AuditLog"]
+__all__ = ["IDENTIFIER", "AuditLog", "check_identifier"]
 
 IDENTIFIER = re.compile(r"[A-Za-z0-9_.:@-]{0,64}", re.ASCII)
 """What an actor, action, object type or object id may look like (matched in full)."""
@@ -99,7 +99,7 @@ class AuditLog:
             ("object id", object_id, False),
         )
         for name, value, required in fields:
-            _check_identifier(name, value, required=required)
+            check_identifier(name, value, required=required)
         if object_id and not object_type:
             raise BadInput("an object id needs an object type", code="not_an_identifier")
         when = self._clock() if at is None else at
@@ -147,7 +147,7 @@ class AuditLog:
         return self._chain.entries()
 
 
-def _check_identifier(name: str, value: object, *, required: bool) -> None:
+def check_identifier(name: str, value: object, *, required: bool) -> None:
     """Raises:
     BadInput: ``value`` is not a short identifier. The message names the field, never the
         value, which may be the very secret that must not be logged.

@@ -247,8 +247,14 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     if not data.audit_log.is_file() or not data.log_verify_key.is_file():
         raise BadInput(f"no audit log in {data.root}")
     key = VerifyKey.from_public_pem(data.log_verify_key.read_bytes())
-    count = AuditLog(data.audit_log, key).verify()
-    print(f"Audit log intact: {count} entries.")
+    log = AuditLog(data.audit_log, key)
+    if args.anchor:
+        count_text, _, head_hash = args.anchor.partition(":")
+        if not count_text.isdigit() or not head_hash:
+            raise BadInput("--anchor is COUNT:HASH, as an earlier `audit verify` printed it")
+        log.verify(anchor=(int(count_text), head_hash))
+    count, head_hash = log.head()
+    print(f"Audit log intact: {count} entries; head {count}:{head_hash}")
     return 0
 
 
@@ -340,8 +346,10 @@ def build_parser() -> argparse.ArgumentParser:
     audit = add(sub, "audit", lambda a: 2, "the signed audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=_Parser)
     audit_sub.required = True
-    add(audit_sub, "verify", cmd_audit_verify,
-        "check the whole chain; names the first bad entry")
+    p = add(audit_sub, "verify", cmd_audit_verify,
+            "check the whole chain; names the first bad entry; prints the head to write down")
+    p.add_argument("--anchor", metavar="COUNT:HASH",
+                   help="also check that a head written down earlier is still in the chain")
 
     p = add(sub, "demo", cmd_demo, "serve a throwaway demo with synthetic data (what ./run does)")
     p.add_argument("--host", default="127.0.0.1")

@@ -37,7 +37,9 @@ def test_sign_in_flows_log_no_secret(client, login, org, caplog):
 
 def test_request_objects_are_dropped_from_records(rf):
     request = rf.get("/x", HTTP_USER_AGENT="CanaryAgent/1.0", REMOTE_ADDR="198.51.100.9")
-    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Not Found", (), None)
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Not Found", (), None
+    )
     record.request = request
     assert DropRequestFilter().filter(record) is True
     assert record.request is None

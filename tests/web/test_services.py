@@ -168,7 +168,9 @@ def test_recovery_with_garbage_is_bad_input(org):
         services.recover("casework", "not a key", "kamil")
 
 
-@pytest.mark.parametrize("name", ["", "a", "Admin", "-x", "x" * 33, "rita smith", "рита"])
+@pytest.mark.parametrize(
+    "name", ["", "a", "Admin", "-x", "x" * 33, "rita smith", "рита", "the.big.red.dog.run"]
+)
 def test_bad_usernames_are_refused(org, name):
     with pytest.raises(BadInput):
         services.add_user(name, factories.USER_PASSPHRASE, [])

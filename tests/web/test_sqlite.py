@@ -17,7 +17,7 @@ def test_live_connection_runs_with_the_required_pragmas():
         "temp_store": 2,
         "trusted_schema": 0,
     }
-    assert EXPECTED == read_pragmas(connection)
+    assert read_pragmas(connection) == EXPECTED
 
 
 @pytest.mark.django_db

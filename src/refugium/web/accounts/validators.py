@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from refugium.audit import check_identifier
 from refugium.errors import BadInput
 
 # Names appear in the audit log, which accepts identifier-like strings only: a name must not
@@ -14,7 +15,7 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 
 def validate_username(name: str) -> str:
     """Raises:
-    BadInput: the name breaks the rule above.
+    BadInput: the name breaks the rules above.
     """
     if not USERNAME_RE.fullmatch(name):
         raise BadInput(
@@ -22,4 +23,13 @@ def validate_username(name: str) -> str:
             "starting with a letter or digit",
             code="bad_username",
         )
+    # A name goes into the audit log as actor and object, so it must pass the log's own rule
+    # as well, which refuses five dotted words: the shape of a receipt.
+    try:
+        check_identifier("user name", name, required=True)
+    except BadInput:
+        raise BadInput(
+            "a user name may not be five or more words joined by '.', '_' or '-'",
+            code="bad_username",
+        ) from None
     return name

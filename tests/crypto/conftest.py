@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from refugium.crypto import TESTING, DeskKey, Identity, kdf
-
-SALT = b"0123456789abcdef"
+from refugium.crypto import DeskKey, Identity, kdf
 
 
 def make_identity() -> Identity:
@@ -47,11 +45,6 @@ def identity() -> Identity:
 @pytest.fixture
 def desk_key() -> DeskKey:
     return make_desk_key()
-
-
-@pytest.fixture
-def profile() -> kdf.Argon2Profile:
-    return TESTING
 
 
 @pytest.fixture

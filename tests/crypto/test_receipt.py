@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import string
 from collections.abc import Callable
-from pathlib import Path
+from importlib import resources
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -37,7 +37,7 @@ RU_WORDS = ("абзац", "абонент", "абсурд", "авария", "а�
 
 
 def shipped(name: str) -> bytes:
-    return (Path(receipt.resources.files("mnemonic")) / "wordlist" / name).read_bytes()
+    return (resources.files("mnemonic") / "wordlist" / name).read_bytes()
 
 
 # --- word lists -----------------------------------------------------------------------------

@@ -11,43 +11,20 @@ from __future__ import annotations
 
 import base64
 import re
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 
 import pytest
 import requests
 
 from refugium.crypto import DeskKey, unwrap_identity
 from tests import factories
-from tests.cli_runner import REPO, cli_env, refugium
+from tests.cli_runner import refugium
+from tests.live_server import running_server
 
 ADMIN_PASS = "seized disk admin passphrase"
 RITA_PASS = "seized disk rita passphrase"
 UA_CANARY = "CanaryAgent/7.7 seized-disk-ua"
 XFF_CANARY = "203.0.113.77"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError("the server exited early")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("the server did not start")
 
 
 def _sign_in(base: str, name: str, passphrase: str, totp_secret: str) -> requests.Session:
@@ -107,56 +84,42 @@ def test_nothing_secret_on_a_seized_disk(tmp_path):
     )
     assert granted.returncode == 0, granted.stderr
 
-    port = _free_port()
     server_log = tmp_path / "server.log"
-    with server_log.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "refugium.cli", "serve", "--port", str(port)],
-            env=cli_env(data, REFUGIUM_TRANSPORT="onion"),
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+    with running_server(data, server_log) as base:
+        cookies = []
+        for name, passphrase, totp in (
+            ("admin", ADMIN_PASS, admin_totp),
+            ("rita", RITA_PASS, rita_totp),
+        ):
+            session = _sign_in(base, name, passphrase, totp)
+            keybox = session.cookies.get("refugium-keybox")
+            assert keybox
+            cookies.append(keybox)
+            if name == "rita":
+                token = session.cookies.get("refugium-csrf")
+                out = session.post(
+                    f"{base}/accounts/logout/",
+                    data={"csrfmiddlewaretoken": token},
+                    headers={"X-CSRFToken": token or ""},
+                    allow_redirects=False,
+                    timeout=10,
+                )
+                assert out.status_code == 302
+        # A failed sign-in with a canary passphrase must leave no trace either.
+        session = requests.Session()
+        page = session.get(f"{base}/accounts/login/", timeout=10)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        failed = session.post(
+            f"{base}/accounts/login/",
+            data={
+                "csrfmiddlewaretoken": token,
+                "username": "admin",
+                "passphrase": "canary wrong passphrase 4711",
+                "code": "123456",
+            },
+            timeout=30,
         )
-        try:
-            _wait_for(port, server)
-            base = f"http://127.0.0.1:{port}"
-            cookies = []
-            for name, passphrase, totp in (
-                ("admin", ADMIN_PASS, admin_totp),
-                ("rita", RITA_PASS, rita_totp),
-            ):
-                session = _sign_in(base, name, passphrase, totp)
-                keybox = session.cookies.get("refugium-keybox")
-                assert keybox
-                cookies.append(keybox)
-                if name == "rita":
-                    token = session.cookies.get("refugium-csrf")
-                    out = session.post(
-                        f"{base}/accounts/logout/",
-                        data={"csrfmiddlewaretoken": token},
-                        headers={"X-CSRFToken": token or ""},
-                        allow_redirects=False,
-                        timeout=10,
-                    )
-                    assert out.status_code == 302
-            # A failed sign-in with a canary passphrase must leave no trace either.
-            session = requests.Session()
-            page = session.get(f"{base}/accounts/login/", timeout=10)
-            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-            failed = session.post(
-                f"{base}/accounts/login/",
-                data={
-                    "csrfmiddlewaretoken": token,
-                    "username": "admin",
-                    "passphrase": "canary wrong passphrase 4711",
-                    "code": "123456",
-                },
-                timeout=30,
-            )
-            assert failed.status_code == 200
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+        assert failed.status_code == 200
 
     # What the keys are, read back the way only a passphrase holder can.
     public_keys: list[bytes] = []

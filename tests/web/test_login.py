@@ -285,3 +285,12 @@ def test_pending_member_sees_no_keys(client, org):
     assert response.status_code == 302
     page = client.get(HOME)
     assert b"waiting for a member to grant the keys" in page.content
+
+
+def test_csrf_cookie_is_a_browser_session_cookie(client, db):
+    response = client.get(LOGIN)
+    cookie = response.cookies[settings.CSRF_COOKIE_NAME]
+    assert cookie["max-age"] == ""
+    assert cookie["expires"] == ""
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Strict"

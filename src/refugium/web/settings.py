@@ -133,6 +133,7 @@ CSRF_COOKIE_NAME = "__Host-refugium-csrf" if _HTTPS else "refugium-csrf"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_SECURE = _HTTPS
+CSRF_COOKIE_AGE = None  # a browser-session cookie, like every other one here
 CSRF_FAILURE_VIEW = "refugium.web.core.views.csrf_failure"
 
 # Lockout after failed logins (refugium.web.accounts.lockout).

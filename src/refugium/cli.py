@@ -30,10 +30,6 @@ from refugium.errors import (
 )
 
 
-class UsageError(Exception):
-    """Bad usage: exit 2."""
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
@@ -281,10 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     def add(
-        container: Any, name: str, func: Callable[[argparse.Namespace], int], help: str
+        container: Any, name: str, func: Callable[[argparse.Namespace], int] | None, help: str
     ) -> argparse.ArgumentParser:
+        """A subcommand; ``func`` None for a group whose own subcommands do the work."""
         p: argparse.ArgumentParser = container.add_parser(name, help=help, description=help)
-        p.set_defaults(func=func)
+        if func is not None:
+            p.set_defaults(func=func)
         return p
 
     def passphrase_stdin(p: argparse.ArgumentParser) -> None:
@@ -300,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org", default="Refugium", help="the organisation's name")
     passphrase_stdin(p)
 
-    user = add(sub, "user", lambda a: 2, "manage researchers' accounts")
+    user = add(sub, "user", None, "manage researchers' accounts")
     user_sub = user.add_subparsers(dest="user_command", metavar="ACTION", parser_class=_Parser)
     user_sub.required = True
     p = add(user_sub, "add", cmd_user_add, "add an account (with a TOTP authenticator)")
@@ -315,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(user_sub, "unlock", cmd_user_unlock, "lift a lockout after failed sign-ins")
     p.add_argument("name")
 
-    desk = add(sub, "desk", lambda a: 2, "manage desk membership and desk keys")
+    desk = add(sub, "desk", None, "manage desk membership and desk keys")
     desk_sub = desk.add_subparsers(dest="desk_command", metavar="ACTION", parser_class=_Parser)
     desk_sub.required = True
     p = add(desk_sub, "grant", cmd_desk_grant,
@@ -343,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add(sub, "check", cmd_check, "check configuration and data folder health")
 
-    audit = add(sub, "audit", lambda a: 2, "the signed audit log")
+    audit = add(sub, "audit", None, "the signed audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=_Parser)
     audit_sub.required = True
     p = add(audit_sub, "verify", cmd_audit_verify,
@@ -378,9 +376,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("refugium: interrupted", file=sys.stderr)
         return 130
-    except UsageError as exc:
-        print(f"refugium: error: {exc}", file=sys.stderr)
-        return 2
     except Exception:
         print("refugium: internal error (run with --traceback for details)", file=sys.stderr)
         if args.traceback:

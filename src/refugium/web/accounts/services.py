@@ -21,6 +21,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from refugium.crypto import (
+    MAX_SECRET_BYTES,
+    Argon2Profile,
     DecryptionFailed,
     DeskKey,
     Identity,
@@ -73,7 +75,7 @@ class InitResult:
     paper_key: str
 
 
-def _profile():  # type: ignore[no-untyped-def]
+def _profile() -> Argon2Profile:
     return profile_by_name(settings.REFUGIUM_ARGON2_PROFILE)
 
 
@@ -387,7 +389,7 @@ def check_login(name: str, passphrase: str, code: str) -> tuple[User, Identity]:
             or replayed code); the reason is not told, and each case costs one Argon2id run.
         BadInput: the passphrase is longer than any passphrase can be (before Argon2id).
     """
-    if len(passphrase.encode("utf-8")) > 1024:
+    if len(passphrase.encode("utf-8")) > MAX_SECRET_BYTES:
         raise BadInput("passphrase too long", code="passphrase_too_long")
     try:
         user = User.objects.select_related("account").get(username=name)

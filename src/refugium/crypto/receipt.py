@@ -135,9 +135,7 @@ class Receipt:
             BadInput: (code "receipt_malformed") the language is not "en" or "ru".
             WordListError: the word lists fail their checks.
         """
-        words = _word_lists().get(language)
-        if words is None:
-            raise _malformed("Unknown receipt language.")
+        words = _words_of(language)
         return cls(language, [secrets.choice(words) for _ in range(WORDS_PER_RECEIPT)])
 
     @classmethod
@@ -226,10 +224,14 @@ def entropy_bits(language: str) -> float:
         BadInput: (code "receipt_malformed") the language is not "en" or "ru".
         WordListError: the word lists fail their checks.
     """
+    return WORDS_PER_RECEIPT * math.log2(len(_words_of(language)))
+
+
+def _words_of(language: str) -> Sequence[str]:
     words = _word_lists().get(language)
     if words is None:
         raise _malformed("Unknown receipt language.")
-    return WORDS_PER_RECEIPT * math.log2(len(words))
+    return words
 
 
 def _fold(text: str) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import resource
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from refugium.errors import RefugiumError
+
+logger = logging.getLogger("refugium.security.StartupSweep")
 
 
 class _Application(BaseApplication):  # type: ignore[misc]
@@ -23,6 +26,20 @@ class _Application(BaseApplication):  # type: ignore[misc]
         from refugium.web.wsgi import application
 
         return application
+
+
+def sweep_leftovers() -> None:
+    """Removes what a crash left half-written, before anything is served.
+
+    An audit-log line without its newline was never acknowledged (``SignedChain.append``
+    returns only after the whole line is on disk), and while it is there every append, and
+    so every sign-in, is refused.
+    """
+    from refugium.web.core.auditing import audit_log
+
+    removed = audit_log().chain.repair_torn_tail()
+    if removed:
+        logger.warning("removed an incomplete last line of the audit log (%d bytes)", removed)
 
 
 def serve(*, host: str, port: int, workers: int) -> None:
@@ -47,6 +64,7 @@ def serve(*, host: str, port: int, workers: int) -> None:
             f"refusing to serve: {errors[0].id}: {errors[0].msg} (see `refugium check`)",
             code="check_failed",
         )
+    sweep_leftovers()
     connections.close_all()  # never share a database connection across the fork
     # A crashing worker must not leave a core file with keys in it (T10).
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

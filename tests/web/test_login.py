@@ -294,3 +294,31 @@ def test_csrf_cookie_is_a_browser_session_cookie(client, db):
     assert cookie["expires"] == ""
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Strict"
+
+
+def test_a_full_disk_at_sign_in_gives_503_and_no_session(client, login, monkeypatch):
+    import errno
+
+    from refugium.web.accounts import views
+
+    def full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(views, "record", full)
+    response = login()
+    assert response.status_code == 503
+    assert b"Nothing was kept" in response.content
+    assert settings.REFUGIUM_KEYBOX_COOKIE not in response.cookies
+    assert client.get(HOME).status_code == 302
+
+
+def test_other_errors_are_not_mistaken_for_a_full_disk():
+    from django.db import OperationalError
+
+    from refugium.web.core.middleware import is_storage_failure
+
+    assert is_storage_failure(OperationalError("database or disk is full")) is True
+    assert is_storage_failure(OSError(28, "No space left on device")) is True
+    assert is_storage_failure(OperationalError("no such table: x")) is False
+    assert is_storage_failure(OSError(2, "No such file")) is False
+    assert is_storage_failure(ValueError("database or disk is full")) is False

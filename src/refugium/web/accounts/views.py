@@ -42,12 +42,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
             user = None
         if user is not None:
             identity = user._refugium_identity  # type: ignore[attr-defined]
+            # Recorded first: a sign-in the audit log can't hold does not happen.
+            record(user.username, "login", "user", user.username)
             login(request, user)  # rotates the session ID (session fixation)
             request.session[LOGIN_AT] = int(time.time())
             request.session[EPOCH] = user.account.session_epoch
             response = redirect("accounts:home")
             keyrings.seal_into(request, response, keyrings.build(user, identity))
-            record(user.username, "login", "user", user.username)
             return response
         form.add_error(None, form.error_messages["invalid_login"])
         status = 200

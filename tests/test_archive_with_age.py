@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 from refugium.crypto import Recipient, encrypt
 from tests.cli_runner import refugium
@@ -16,7 +17,7 @@ PASS = "archive test admin passphrase"
 
 
 def _doc_sql() -> str:
-    text = (__import__("pathlib").Path(__file__).parent.parent / "docs" / "keys.md").read_text()
+    text = (Path(__file__).parent.parent / "docs" / "keys.md").read_text()
     match = re.search(r'sqlite3 refugium-data/refugium.sqlite3 "\n(.*?)"\n', text, re.S)
     assert match is not None, "the documented query is gone from docs/keys.md"
     return match.group(1)

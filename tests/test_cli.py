@@ -6,6 +6,7 @@ cost included), against a fresh data folder.
 
 from __future__ import annotations
 
+import json
 import re
 import stat
 from pathlib import Path
@@ -149,7 +150,7 @@ def test_user_lifecycle(initialised):
     )
     assert granted.returncode == 0, granted.stderr
     listed = refugium(data, "user", "list", "--json")
-    rows = {r["name"]: r for r in __import__("json").loads(listed.stdout)}
+    rows = {r["name"]: r for r in json.loads(listed.stdout)}
     assert rows["rita"]["desks"] == ["documentation"]
 
     revoked = refugium(data, "desk", "revoke", "rita", "documentation")

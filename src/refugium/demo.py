@@ -27,7 +27,19 @@ def _demo_passphrase() -> str:
     return "demo-" + "-".join(secrets.token_hex(3) for _ in range(3))
 
 
+class _Stop(Exception):
+    """SIGINT, SIGTERM or SIGHUP: stop the server, then delete the demo folder."""
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise _Stop
+
+
 def run_demo(*, host: str, port: int) -> int:
+    # Also when started in the background, where SIGINT arrives ignored, and when killed or
+    # when its terminal closes: the demo folder must not outlive the demo.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_stop)
     root = Path(tempfile.mkdtemp(prefix="refugium-demo-"))
     env = os.environ.copy()
     env.update(
@@ -42,6 +54,8 @@ def run_demo(*, host: str, port: int) -> int:
         logins = _create(root)
         _announce(host, port, root, logins)
         return _serve(host, port, env)
+    except _Stop:
+        return 0
     finally:
         shutil.rmtree(root, ignore_errors=True)
         print(f"Demo data deleted ({root}).", file=sys.stderr)
@@ -89,6 +103,7 @@ def _serve(host: str, port: int, env: dict[str, str]) -> int:
     process = subprocess.Popen(command, env=env)  # noqa: S603 (our own command, no shell)
     try:
         return process.wait()
-    except KeyboardInterrupt:
+    except _Stop:
         process.send_signal(signal.SIGTERM)
-        return process.wait()
+        process.wait()
+        return 0

@@ -125,3 +125,22 @@ def test_second_spelling_of_the_same_bytes_is_refused(box: SessionBox) -> None:
     )
     with pytest.raises(DecryptionFailed):
         box.open(respelled, context="c")
+
+
+def test_server_secret_box_is_deterministic_per_purpose():
+    secret = b"s" * 40
+    one = SessionBox.from_server_secret(secret, purpose="reporter")
+    again = SessionBox.from_server_secret(secret, purpose="reporter")
+    other = SessionBox.from_server_secret(secret, purpose="something-else")
+    sealed = one.seal(b"state", context="c")
+    assert again.open(sealed, context="c") == b"state"
+    with pytest.raises(DecryptionFailed):
+        other.open(sealed, context="c")
+    with pytest.raises(DecryptionFailed):
+        SessionBox.from_server_secret(b"t" * 40, purpose="reporter").open(sealed, context="c")
+
+
+@pytest.mark.parametrize(("secret", "purpose"), [(b"short", "reporter"), (b"s" * 40, "")])
+def test_server_secret_box_refuses_weak_input(secret, purpose):
+    with pytest.raises(BadInput):
+        SessionBox.from_server_secret(secret, purpose=purpose)

@@ -22,6 +22,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from refugium.crypto._encoding import length_prefixed
+from refugium.crypto._hkdf import hkdf_sha256
 from refugium.errors import BadInput, DecryptionFailed
 
 _KEY_BYTES = 32
@@ -51,6 +52,21 @@ class SessionBox:
             Nothing.
         """
         return cls(os.urandom(_KEY_BYTES))
+
+    @classmethod
+    def from_server_secret(cls, secret: bytes, *, purpose: str) -> SessionBox:
+        """A box whose key the server derives from one of its own secrets (HKDF-SHA256).
+
+        For state that must live in the browser rather than on the server: a reporter's
+        follow-up session is sealed into their cookie, so that a seized server holds no
+        trace of who was signed in to which submission, and when.
+
+        Raises:
+            BadInput: the secret is shorter than 32 bytes or the purpose is empty.
+        """
+        if len(secret) < _KEY_BYTES or not purpose:
+            raise BadInput("A server secret of 32 bytes or more and a purpose are needed.")
+        return cls(hkdf_sha256(secret, f"{_LABEL_V1}/server/{purpose}".encode()))
 
     @classmethod
     def from_cookie_value(cls, value: str) -> SessionBox:

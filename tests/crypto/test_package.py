@@ -8,11 +8,12 @@ import refugium.crypto
 
 EXPECTED_API = {
     "LANGUAGES", "MAX_RECEIPT_CHARS", "MAX_SECRET_BYTES", "PRODUCTION", "TESTING",
-    "WORDS_PER_RECEIPT", "Argon2Profile", "BadInput", "BadSignature", "DecryptionFailed",
+    "WORDS_PER_RECEIPT", "AgeEncryptingWriter", "Argon2Profile", "BadInput", "BadSignature",
+    "DecryptingIterator", "DecryptionFailed",
     "DeskKey", "FieldCipher", "Identity", "KeyedHasher", "Receipt", "ReceiptKeys", "Recipient",
     "SessionBox", "SigningKey", "VerifyKey", "WordListError", "check_passphrase_policy",
-    "decrypt", "derive_key", "encrypt", "entropy_bits", "needs_rewrap", "profile_by_name",
-    "unwrap_identity", "wrap_identity",
+    "decrypt", "decrypt_stream", "derive_key", "encrypt", "entropy_bits", "iter_decrypted",
+    "needs_rewrap", "profile_by_name", "unwrap_identity", "wrap_identity",
 }  # fmt: skip
 
 

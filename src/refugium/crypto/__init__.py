@@ -21,6 +21,12 @@ from refugium.crypto.receipt import (
 )
 from refugium.crypto.session_box import SessionBox
 from refugium.crypto.signing import BadSignature, SigningKey, VerifyKey
+from refugium.crypto.stream import (
+    AgeEncryptingWriter,
+    DecryptingIterator,
+    decrypt_stream,
+    iter_decrypted,
+)
 from refugium.crypto.wrap import (
     check_passphrase_policy,
     needs_rewrap,
@@ -36,9 +42,11 @@ __all__ = [
     "PRODUCTION",
     "TESTING",
     "WORDS_PER_RECEIPT",
+    "AgeEncryptingWriter",
     "Argon2Profile",
     "BadInput",
     "BadSignature",
+    "DecryptingIterator",
     "DecryptionFailed",
     "DeskKey",
     "FieldCipher",
@@ -53,9 +61,11 @@ __all__ = [
     "WordListError",
     "check_passphrase_policy",
     "decrypt",
+    "decrypt_stream",
     "derive_key",
     "encrypt",
     "entropy_bits",
+    "iter_decrypted",
     "needs_rewrap",
     "profile_by_name",
     "unwrap_identity",

@@ -11,24 +11,14 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from tests import factories
+from tests.browser import chromium, phone_context, screenshot
 from tests.cli_runner import refugium
 from tests.live_server import running_server
 
 ADMIN_PASS = "browser test admin passphrase"
 RITA_PASS = "browser test rita passphrase"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _new_organisation(data: Path) -> str:
@@ -50,21 +40,14 @@ def _new_organisation(data: Path) -> str:
 
 @pytest.mark.slow
 def test_first_sign_in_and_sign_out_in_chromium(tmp_path):
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run scripts/bootstrap --test"
     data = tmp_path / "data"
     totp_secret = _new_organisation(data)
-    with (
-        running_server(data, tmp_path / "server.log") as base,
-        sync_playwright() as playwright,
-    ):
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            java_script_enabled=False, viewport={"width": 390, "height": 760}
-        )
+    with running_server(data, tmp_path / "server.log") as base, chromium() as browser:
+        context = phone_context(browser)
         page = context.new_page()
-        page.goto(f"{base}/")
-        assert page.url == f"{base}/accounts/login/?next=/"
-        page.screenshot(path=tmp_path / "login.png")
+        page.goto(f"{base}/desk/")
+        assert page.url == f"{base}/accounts/login/?next=/desk/"
+        screenshot(page, "researcher-login")
 
         page.fill("#id_username", "rita")
         page.fill("#id_passphrase", "a wrong passphrase for rita")
@@ -76,11 +59,11 @@ def test_first_sign_in_and_sign_out_in_chromium(tmp_path):
         page.fill("#id_passphrase", RITA_PASS)
         page.fill("#id_code", factories.totp_code(totp_secret))
         page.click("button[type=submit]")
-        assert page.url == f"{base}/"
+        assert page.url == f"{base}/desk/"
         main = page.inner_text("main")
         assert "Your desks" in main
         assert re.search(r"Documentation.*\s1 key unlocked", main, re.S)
-        page.screenshot(path=tmp_path / "home.png")
+        screenshot(page, "researcher-home")
 
         cookies = {c["name"]: c for c in context.cookies()}
         assert set(cookies) == {"refugium-session", "refugium-csrf", "refugium-keybox"}
@@ -92,6 +75,5 @@ def test_first_sign_in_and_sign_out_in_chromium(tmp_path):
         page.click("text=Sign out")
         assert page.url == f"{base}/accounts/login/"
         assert "refugium-keybox" not in {c["name"] for c in context.cookies()}
-        page.goto(f"{base}/")
+        page.goto(f"{base}/desk/")
         assert page.url.startswith(f"{base}/accounts/login/")
-        browser.close()

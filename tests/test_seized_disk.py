@@ -46,7 +46,7 @@ def _sign_in(base: str, name: str, passphrase: str, totp_secret: str) -> request
         timeout=30,
     )
     assert response.status_code == 302, response.text
-    home = session.get(f"{base}/", timeout=10)
+    home = session.get(f"{base}/desk/", timeout=10)
     assert home.status_code == 200
     assert name in home.text
     return session

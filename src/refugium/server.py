@@ -33,13 +33,27 @@ def sweep_leftovers() -> None:
 
     An audit-log line without its newline was never acknowledged (``SignedChain.append``
     returns only after the whole line is on disk), and while it is there every append, and
-    so every sign-in, is refused.
+    so every sign-in, is refused. Uploads left in the store's staging folder, and stored files
+    no database row names (a crash between the rename and the commit), were never
+    acknowledged either: the reporter saw no receipt.
     """
     from refugium.web.core.auditing import audit_log
+    from refugium.web.intake import submissions
+    from refugium.web.intake.models import Attachment
 
     removed = audit_log().chain.repair_torn_tail()
     if removed:
         logger.warning("removed an incomplete last line of the audit log (%d bytes)", removed)
+    names = set(Attachment.objects.values_list("stored_name", flat=True))
+    report = submissions.store().sweep(names)
+    if report.temp_removed or report.orphans_removed:
+        logger.warning(
+            "removed %d unfinished uploads and %d files no submission names",
+            report.temp_removed,
+            report.orphans_removed,
+        )
+    if report.missing:
+        logger.error("%d stored files named by submissions are missing", len(report.missing))
 
 
 def serve(*, host: str, port: int, workers: int) -> None:

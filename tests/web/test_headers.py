@@ -46,7 +46,7 @@ def test_headers_on_every_status(client, db, method, path, status):
 
 def test_headers_on_the_signed_in_pages(client, login):
     login()
-    _check(client.get("/"))
+    _check(client.get("/desk/"))
     not_found = client.get("/no/such/page/")
     assert not_found.status_code == 404
     assert b"There is nothing here." in not_found.content

@@ -17,7 +17,7 @@ from refugium.web.accounts.keyring import SESSION_KEY
 from refugium.web.accounts.models import Account
 from tests import factories
 
-HOME = "/"
+HOME = "/desk/"
 LOGIN = "/accounts/login/"
 LOGOUT = "/accounts/logout/"
 

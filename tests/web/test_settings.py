@@ -32,7 +32,7 @@ def test_production_settings_have_no_debug_and_production_argon2():
 def test_no_plaintext_temp_file_upload_handler():
     assert all("TemporaryFile" not in h for h in settings.FILE_UPLOAD_HANDLERS)
     assert _production_settings("s.FILE_UPLOAD_HANDLERS") == (
-        "['django.core.files.uploadhandler.MemoryFileUploadHandler']"
+        "['refugium.web.intake.upload_handler.EncryptingUploadHandler']"
     )
 
 
@@ -88,3 +88,21 @@ def test_deploy_checks_are_clean_under_test_settings(data_dir, db):
         if m.level >= checks.WARNING and not m.is_silenced()
     ]
     assert messages == []
+
+
+def test_csrf_middleware_check(settings):
+    from refugium.web.core.checks import check_csrf_middleware
+
+    assert check_csrf_middleware() == []
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if not m.endswith("ReporterAwareCsrfViewMiddleware")
+    ]
+    assert [e.id for e in check_csrf_middleware()] == ["refugium.E008"]
+
+
+def test_upload_target_middleware_comes_before_csrf():
+    # The CSRF check reads request.POST; the upload target must be set before that.
+    order = settings.MIDDLEWARE
+    assert order.index("refugium.web.intake.middleware.UploadTargetMiddleware") < order.index(
+        "refugium.web.core.csrf.ReporterAwareCsrfViewMiddleware"
+    )

@@ -1,7 +1,11 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 
+# Reporter pages carry their language in the path (/submit/ in English, /ru/submit/ in
+# Russian): no cookie, no session and no database row remembers a reporter's language.
 urlpatterns = [
     path("", include("refugium.web.accounts.urls")),
+    *i18n_patterns(path("", include("refugium.web.intake.urls")), prefix_default_language=False),
 ]
 
 handler400 = "refugium.web.core.views.bad_request"

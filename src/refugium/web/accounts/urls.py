@@ -6,5 +6,5 @@ app_name = "accounts"
 urlpatterns = [
     path("accounts/login/", views.login_view, name="login"),
     path("accounts/logout/", views.logout_view, name="logout"),
-    path("", views.home, name="home"),
+    path("desk/", views.home, name="home"),
 ]

@@ -79,3 +79,15 @@ def check_data_folder(app_configs: Any = None, **kwargs: Any) -> list[Error]:
         if data.is_initialised() and not path.is_file():
             errors.append(Error(f"Missing key file {path.name}", id="refugium.E007"))
     return errors
+
+
+@register(Tags.security)
+def check_csrf_middleware(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    if "refugium.web.core.csrf.ReporterAwareCsrfViewMiddleware" not in settings.MIDDLEWARE:
+        return [
+            Error(
+                "CSRF protection is off: ReporterAwareCsrfViewMiddleware is not in MIDDLEWARE.",
+                id="refugium.E008",
+            )
+        ]
+    return []

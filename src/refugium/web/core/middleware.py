@@ -21,6 +21,10 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and getattr(match.func, "reporter_page", False):
+            # Reporter pages tell no site anything about where a person came from.
+            response["Referrer-Policy"] = "no-referrer"
         # Nothing a reporter or researcher sees may stay in a browser cache.
         response["Cache-Control"] = "no-store"
         response["Pragma"] = "no-cache"

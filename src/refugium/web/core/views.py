@@ -15,6 +15,7 @@ MESSAGES = {
     429: _("Too many attempts. Wait a while and try again."),
     500: _("Something went wrong on our side. Nothing was saved; please try again later."),
     503: _("The service cannot save anything right now. Nothing was kept; try again later."),
+    507: _("The service has no room to save this right now. Nothing was kept; try again later."),
 }
 
 

@@ -1,0 +1,119 @@
+"""Uploads encrypted as they stream in: no plaintext byte reaches a disk, at any size.
+
+Django's default handlers keep small files in memory and write large ones to a temporary
+file in plaintext (reliability.md §0.4; GlobaLeaks audit issue A). This handler, the only
+one in ``FILE_UPLOAD_HANDLERS``, hands each chunk to the store's age writer, to the
+recipients the view chose before it touched ``request.POST``. A view that sets no target
+receives no files at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
+from django.http import HttpRequest
+
+from refugium.crypto import Recipient
+from refugium.vault import EncryptedStore, Staged, TooLarge
+
+ATTRIBUTE = "refugium_upload"
+
+
+@dataclass
+class UploadTarget:
+    """Where a request's files go: set on the request by the view, before parsing."""
+
+    store: EncryptedStore
+    recipients: list[Recipient]
+    max_bytes: int
+    max_files: int
+    staged: list[StagedUpload] = field(default_factory=list)
+    too_large: bool = False
+    too_many: bool = False
+
+    @property
+    def used_bytes(self) -> int:
+        return sum(f.staged.size for f in self.staged)
+
+    def discard_all(self) -> None:
+        for upload in self.staged:
+            upload.staged.discard()
+        self.staged.clear()
+
+
+def expect_uploads(request: HttpRequest, target: UploadTarget) -> UploadTarget:
+    setattr(request, ATTRIBUTE, target)
+    return target
+
+
+class StagedUpload(UploadedFile):
+    """What the form sees of an uploaded file: its name and size; the bytes are already
+    encrypted on disk, staged until the view commits them."""
+
+    def __init__(self, staged: Staged, name: str, content_type: str) -> None:
+        super().__init__(file=None, name=name, content_type=content_type, size=staged.size)
+        self.staged = staged
+
+    def open(self, mode: str | None = None) -> Any:
+        raise ValueError("an encrypted upload has no plaintext to open")
+
+    def __repr__(self) -> str:
+        return f"<StagedUpload {self.size} bytes>"
+
+
+class EncryptingUploadHandler(FileUploadHandler):
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        super().__init__(request)
+        self.target: UploadTarget | None = getattr(request, ATTRIBUTE, None)
+        self.upload: Any = None
+
+    def new_file(
+        self,
+        field_name: str,
+        file_name: str,
+        content_type: str,
+        content_length: int | None,
+        charset: str | None = None,
+        content_type_extra: dict[str, str] | None = None,
+    ) -> None:
+        super().new_file(
+            field_name, file_name, content_type, content_length, charset, content_type_extra
+        )
+        if self.target is None:
+            raise SkipFile
+        if len(self.target.staged) >= self.target.max_files:
+            self.target.too_many = True
+            raise StopUpload(connection_reset=False)
+        remaining = self.target.max_bytes - self.target.used_bytes
+        self.upload = self.target.store.begin(self.target.recipients, max_bytes=remaining)
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        if self.upload is None:
+            return None
+        try:
+            self.upload.write(raw_data)
+        except TooLarge:
+            self.upload = None
+            assert self.target is not None
+            self.target.too_large = True
+            raise StopUpload(connection_reset=True) from None
+        return None
+
+    def file_complete(self, file_size: int) -> StagedUpload | None:
+        if self.upload is None or self.target is None:
+            return None
+        staged = self.upload.finish()
+        self.upload = None
+        uploaded = StagedUpload(staged, self.file_name or "", self.content_type or "")
+        self.target.staged.append(uploaded)
+        return uploaded
+
+    def upload_interrupted(self) -> None:
+        if self.upload is not None:
+            self.upload.abort()
+            self.upload = None
+        if self.target is not None:
+            self.target.discard_all()

@@ -13,7 +13,7 @@ SUBMIT = "/submit/"
 
 
 def _post(client, token, **data):  # type: ignore[no-untyped-def]
-    return client.post(SUBMIT, {"text": "report", "form_token": token, **data})
+    return client.post(f"{SUBMIT}?t={token}", {"text": "report", **data})
 
 
 def test_a_token_is_refused_before_the_wait_and_accepted_after(reporter, settings):
@@ -66,7 +66,7 @@ def test_per_minute_limit(reporter, settings):
 
 
 def test_refused_page_is_rendered_in_russian_too(reporter):
-    response = reporter.post("/ru/submit/", {"text": "x", "form_token": "forged"})
+    response = reporter.post("/ru/submit/?t=forged", {"text": "x"})
     assert response.status_code == 429
     assert "Не отправлено" in response.content.decode()
 
@@ -111,3 +111,24 @@ def test_quota(reporter, token, settings):
     assert response.status_code == 507
     assert b"no room" in response.content
     assert Submission.objects.count() == 0
+
+
+def test_refused_tokens_do_not_use_up_the_minute(reporter, settings):
+    settings.REFUGIUM_SUBMISSIONS_PER_MINUTE = 2
+    used = flood.issue_form_token()
+    assert _post(reporter, used).status_code == 200
+    for bad in ["", "forged", used] * 30:  # missing, forged, reused: 90 attempts
+        assert _post(reporter, bad).status_code == 429
+    assert _post(reporter, flood.issue_form_token()).status_code == 200
+    assert Submission.objects.count() == 2
+
+
+def test_the_token_is_checked_before_the_body_is_read(reporter, monkeypatch):
+    from refugium.web.intake import upload_handler
+
+    def must_not_run(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the body was read")
+
+    monkeypatch.setattr(upload_handler.EncryptingUploadHandler, "new_file", must_not_run)
+    upload = SimpleUploadedFile("x.bin", b"x" * 1000)
+    assert _post(reporter, "forged", files=[upload]).status_code == 429

@@ -27,7 +27,7 @@ def reporter_page(view: View) -> View:
         return view(request, *args, **kwargs)
 
     wrapped = never_cache(
-        sensitive_post_parameters("receipt", "text", "form_token")(wrapped)
+        sensitive_post_parameters("receipt", "text")(wrapped)
     )
     wrapped = login_not_required(wrapped)
     wrapped.reporter_page = True  # type: ignore[attr-defined]

@@ -60,7 +60,6 @@ class SubmitForm(_HasText, forms.Form):
     files = MultipleFileField(
         label=_("Photos, recordings or documents (optional)"), required=False
     )
-    form_token = forms.CharField(widget=forms.HiddenInput, max_length=200)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -132,14 +132,15 @@ def create(
     return receipt
 
 
-def open_with_receipt(receipt_text: str) -> ReporterSession:
+def open_with_receipt(receipt: Receipt | str) -> ReporterSession:
     """One Argon2id run, whether or not the receipt opens anything.
 
     Raises:
-        BadInput: the text is not a receipt (too long, wrong number of words, a word not in
-            the lists); checked before Argon2id runs.
+        BadInput: given as text, it is not a receipt (``Receipt.parse`` refuses it before
+            any Argon2id runs).
     """
-    receipt = Receipt.parse(receipt_text)
+    if isinstance(receipt, str):
+        receipt = Receipt.parse(receipt)
     keys = _receipt_keys(receipt)
     submission_id = (
         Submission.objects.filter(lookup_handle=keys.lookup_handle)

@@ -9,6 +9,7 @@ from django.urls import reverse, translate_url
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST
 
+from refugium.crypto import Receipt
 from refugium.errors import BadInput
 from refugium.web.core.views import error_page
 from refugium.web.intake import flood, reporter_session, submissions
@@ -46,7 +47,12 @@ def _refused(request: HttpRequest, refusal: flood.Refused) -> HttpResponse:
 
 
 def _prepare(request: HttpRequest, kind: str, limit: int) -> UploadTarget | HttpResponse:
-    """Checks made before a byte of the body is read: size, rate, quota."""
+    """Checks made before a byte of the body is read: size, the form token (for a new
+    submission) or the reporter's session (for a follow-up), the rate, the quota.
+
+    A request that fails the token or session check is refused before it is counted, so a
+    flood of malformed requests doesn't use up the minute's budget of real ones.
+    """
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -54,19 +60,23 @@ def _prepare(request: HttpRequest, kind: str, limit: int) -> UploadTarget | Http
     max_bytes = settings.REFUGIUM_MAX_SUBMISSION_BYTES
     if length > max_bytes + FORM_OVERHEAD_BYTES:
         return error_page(request, 413)
+    session = None
     try:
+        if kind == "submit":
+            flood.check_form_token(request.GET.get("t", ""))
+        else:
+            session = reporter_session.read(request)
+            if session is None:
+                return redirect("intake:followup")
         flood.count_attempt(kind, limit)
     except flood.Refused as refusal:
         return _refused(request, refusal)
     store = submissions.store()
     if not flood.check_quota(store.total_bytes(), length):
         return error_page(request, 507)
-    if kind == "submit":
+    if session is None:
         recipients = [submissions.desk_recipient(submissions.intake_desk())]
     else:
-        session = reporter_session.read(request)
-        if session is None:
-            return redirect("intake:followup")
         recipients = (
             [session.identity.recipient]  # opened nothing: encrypted to nobody who keeps it
             if session.submission_id is None
@@ -107,8 +117,14 @@ def home(request: HttpRequest) -> HttpResponseBase:
 @require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        form = SubmitForm(initial={"form_token": flood.issue_form_token()})
-        return _render(request, "intake/submit.html", {"form": form})
+        return _render(
+            request,
+            "intake/submit.html",
+            {"form": SubmitForm(), "form_token": flood.issue_form_token()},
+        )
+    # The token travels in the form's action URL, so that it is checked (in _prepare)
+    # before the body is read; it is not secret, and it says nothing about the reporter.
+    token = request.GET.get("t", "")
     form = SubmitForm(request.POST, request.FILES)
     problem = _upload_problem(request)
     if problem is not None:
@@ -117,16 +133,18 @@ def submit(request: HttpRequest) -> HttpResponse:
         # The token was not used, so the same form can be sent again; files must be chosen
         # again, since they were never kept.
         return _render(
-            request, "intake/submit.html", {"form": form, "files_lost": True}, status=400
+            request,
+            "intake/submit.html",
+            {"form": form, "form_token": token, "files_lost": True},
+            status=400,
         )
     try:
-        flood.check_form_token(form.cleaned_data["form_token"])
         receipt = submissions.create(
             text=form.cleaned_data["text"],
             hints=form.hints(),
             uploads=form.cleaned_data["files"],
             language=get_language() or "en",
-            form_token=form.cleaned_data["form_token"],
+            form_token=token,
         )
     except flood.Refused as refusal:
         return _refused(request, refusal)
@@ -162,13 +180,16 @@ def _open_with_receipt(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render(request, "intake/followup_login.html", {"form": form}, status=400)
     try:
-        flood.count_attempt("receipt", settings.REFUGIUM_RECEIPT_CHECKS_PER_MINUTE)
-        session = submissions.open_with_receipt(form.cleaned_data["receipt"])
-    except flood.Refused as refusal:
-        return _refused(request, refusal)
+        receipt = Receipt.parse(form.cleaned_data["receipt"])
     except BadInput:
         form.add_error("receipt", ReceiptForm.not_a_receipt)
         return _render(request, "intake/followup_login.html", {"form": form}, status=400)
+    try:
+        # Counted only once well formed: malformed guesses cost no Argon2id and no budget.
+        flood.count_attempt("receipt", settings.REFUGIUM_RECEIPT_CHECKS_PER_MINUTE)
+    except flood.Refused as refusal:
+        return _refused(request, refusal)
+    session = submissions.open_with_receipt(receipt)
     response = redirect("intake:followup")
     reporter_session.write(response, session)
     return response

@@ -62,7 +62,7 @@ def test_reporter_reads_a_reply(submitted):
     page = _open(client, submitted)
     html = page.content.decode()
     assert "Are you safe now?" in html
-    assert '<strong id="status">New</strong>' in html
+    assert '<strong id="status">Received</strong>' in html
 
 
 def test_receipt_typed_loosely_still_opens(submitted):

@@ -71,7 +71,7 @@ class SubmitForm(_HasText, forms.Form):
             "Up to %(count)d files, %(size)d MB in all."
         ) % {
             "count": settings.REFUGIUM_MAX_FILES_PER_SUBMISSION,
-            "size": settings.REFUGIUM_MAX_SUBMISSION_BYTES // 1_000_000,
+            "size": settings.REFUGIUM_MAX_SUBMISSION_BYTES // (1024 * 1024),
         }
 
     def hints(self) -> dict[str, Any]:

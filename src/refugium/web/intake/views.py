@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, translate_url
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from refugium.crypto import Receipt
@@ -20,6 +21,14 @@ from refugium.web.intake.upload_handler import ATTRIBUTE, UploadTarget
 
 # Multipart boundaries and the text fields come on top of the files themselves.
 FORM_OVERHEAD_BYTES = 2 * 1024 * 1024
+
+# What a reporter is told of the desk's status: in their words, not the desk's.
+REPORTER_STATUS = {
+    Submission.Status.NEW: _("Received"),
+    Submission.Status.IN_REVIEW: _("Being read"),
+    Submission.Status.PROMOTED: _("Recorded"),
+    Submission.Status.CLOSED: _("Closed"),
+}
 
 
 def _language_links(request: HttpRequest) -> list[dict[str, object]]:
@@ -165,7 +174,7 @@ def followup(request: HttpRequest) -> HttpResponse:
         request,
         "intake/followup.html",
         {
-            "status": Submission.Status(status).label,
+            "status": REPORTER_STATUS[Submission.Status(status)],
             "replies": replies,
             "form": FollowupForm(),
             "sent": request.GET.get("sent") == "1",
@@ -212,7 +221,7 @@ def followup_send(request: HttpRequest) -> HttpResponse:
             request,
             "intake/followup.html",
             {
-                "status": Submission.Status(status).label,
+                "status": REPORTER_STATUS[Submission.Status(status)],
                 "replies": replies,
                 "form": form,
                 "files_lost": True,

@@ -243,15 +243,6 @@ def test_no_plaintext_or_reporter_metadata_at_rest(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product bug: Django's multipart parser takes a body that ends early (client gone, "
-        "Tor circuit dropped) for a complete one; the text fields are stored as a "
-        "submission, the file is silently dropped, and a body cut between parts even gets "
-        "a 200 with a receipt"
-    ),
-)
 def test_a_body_cut_short_stores_no_submission(tmp_path):
     """What reached the server of a request the client never finished must not become a
     submission: "a whole submission or nothing" (DESIGN §3) holds for a lost connection as

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "refugium.web.intake.middleware.UploadTargetMiddleware",
+    "refugium.web.core.middleware.CompleteBodyMiddleware",
     "refugium.web.core.csrf.ReporterAwareCsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "refugium.web.accounts.middleware.SessionLimitsMiddleware",

@@ -199,3 +199,44 @@ def test_settings_use_only_the_encrypting_upload_handler():
     assert settings.FILE_UPLOAD_HANDLERS == [
         "refugium.web.intake.upload_handler.EncryptingUploadHandler"
     ]
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.6, 0.95])
+def test_a_body_that_ends_early_stores_nothing(reporter, token, data_dir, cut):
+    import io
+
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    upload = SimpleUploadedFile("photo.jpg", b"p" * 50_000, "image/jpeg")
+    body = encode_multipart(BOUNDARY, {"text": "cut short", "files": [upload]})
+    partial = body[: int(len(body) * cut)]
+    response = reporter.generic(
+        "POST",
+        f"{SUBMIT}?t={token}",
+        b"",
+        CONTENT_TYPE=MULTIPART_CONTENT,  # generic() sets it only for a non-empty data
+        CONTENT_LENGTH=str(len(body)),
+        **{"wsgi.input": io.BytesIO(partial)},
+    )
+    assert response.status_code == 400
+    assert Submission.objects.count() == 0
+    assert list((data_dir.root / "store" / "tmp").iterdir()) == []
+    assert list((data_dir.root / "store" / "files").iterdir()) == []
+
+
+def test_a_whole_body_sent_the_same_way_is_stored(reporter, token):
+    import io
+
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    body = encode_multipart(BOUNDARY, {"text": "whole"})
+    response = reporter.generic(
+        "POST",
+        f"{SUBMIT}?t={token}",
+        b"",
+        CONTENT_TYPE=MULTIPART_CONTENT,  # generic() sets it only for a non-empty data
+        CONTENT_LENGTH=str(len(body)),
+        **{"wsgi.input": io.BytesIO(body)},
+    )
+    assert response.status_code == 200
+    assert Submission.objects.count() == 1

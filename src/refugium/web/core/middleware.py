@@ -6,6 +6,7 @@ import errno
 import logging
 from collections.abc import Callable
 
+from django.core.handlers.wsgi import LimitedStream
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 
@@ -70,3 +71,47 @@ class StorageFailureMiddleware:
         from refugium.web.core.views import error_page
 
         return error_page(request, 503)
+
+
+class CompleteBodyMiddleware:
+    """Refuses a request whose body ended before its ``Content-Length`` (400).
+
+    A client that goes away mid-upload (a dropped Tor circuit, a closed laptop) leaves a
+    body that simply ends; Django's parsers take what arrived for the whole request, and
+    a view would store half a report as if it were complete. Placed after the upload
+    target is set and before the CSRF check: it parses the body once (``request.POST``)
+    and compares what was read with what was announced. "A whole submission or nothing"
+    (DESIGN §3) then holds for a lost connection as it does for a crash.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: object, args: object, kwargs: object
+    ) -> HttpResponse | None:
+        if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+            return None
+        request.POST  # noqa: B018  (parses the body, through the upload handlers)
+        target = getattr(request, "refugium_upload", None)
+        if getattr(target, "too_large", False) or getattr(target, "too_many", False):
+            return None  # the upload stopped reading on purpose; the view answers 413
+        if body_complete(request):
+            return None
+        logger.warning("refused a request whose body ended early")
+        from refugium.web.core.views import error_page
+
+        return error_page(request, 400)
+
+
+def body_complete(request: HttpRequest) -> bool:
+    """True when everything the request announced was read (or nothing was announced)."""
+    stream = getattr(request, "_stream", None)
+    if isinstance(stream, LimitedStream) and getattr(request, "_read_started", False):
+        # Django's parsers read to the end of what was announced (the multipart parser
+        # drains what it doesn't need); less than that means the body ended early.
+        return stream._pos >= stream.limit
+    return True

@@ -155,6 +155,10 @@ def test_no_plaintext_or_reporter_metadata_at_rest(tmp_path):
         killed.close()
         left = list(staging.iterdir())
         assert left, "the kill was meant to leave an unfinished upload"
+        # What a seizure right after a crash finds: the WAL and shared memory as the dead
+        # server left them (the restart below checkpoints them away), and the unfinished
+        # upload still in store/tmp. Searched below along with the rest.
+        after_kill = {p: p.read_bytes() for p in files_under(data, temp, logs[0])}
 
     # Start again: the sweep removes the unfinished upload before anything is served.
     with server_process(data, logs[1], env=env, new_session=True) as server:
@@ -181,20 +185,32 @@ def test_no_plaintext_or_reporter_metadata_at_rest(tmp_path):
         "raw": SOURCE.encode(),
         "utf-16-le": SOURCE.encode("utf-16-le"),
     }
-    searched = files_under(data, temp, *logs)
+    snapshot = tmp_path / "after-kill"  # outside what is searched, until searched here
+    for path, content in after_kill.items():
+        copy = snapshot / path.relative_to(tmp_path)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_bytes(content)
+    searched = files_under(data, temp, *logs, snapshot)
     hits, scanned = scan(searched, needles)
     assert [str(h) for h in hits] == []
 
     # The search covered what it was meant to: the database and its WAL, three stored
     # files (43 MiB of ciphertext), the keys, the audit log and both server logs.
     names_searched = {p.relative_to(tmp_path).as_posix() for p in searched}
-    assert {"data/refugium.sqlite3", "data/audit.jsonl", "server-1.log", "server-2.log"} <= (
-        names_searched
-    )
+    assert {
+        "data/refugium.sqlite3",
+        "data/audit.jsonl",
+        "server-1.log",
+        "server-2.log",
+        "after-kill/data/refugium.sqlite3",
+        "after-kill/data/refugium.sqlite3-wal",
+        "after-kill/data/refugium.sqlite3-shm",
+    } <= names_searched
+    assert any(n.startswith("after-kill/data/store/tmp/") for n in names_searched)
     assert any(n.startswith("data/keys/") for n in names_searched)
     stored = [n for n in names_searched if n.startswith("data/store/files/")]
     assert len(stored) == 3
-    assert scanned > 43 * MiB
+    assert scanned > 2 * 43 * MiB
 
     # Positive control: the same search finds every form of every secret where it is.
     control = plain / "control.bin"

@@ -14,7 +14,8 @@ stop:
 - ``PRAGMA integrity_check`` is ok, ``foreign_key_check`` empty, no attachment row names a
   missing file, no file in store/files lacks a row, and store/tmp is empty;
 - no canary, in any encoding, and no file's SHA-256 (hex) is anywhere in the data folder,
-  the TMPDIR or the server logs.
+  the TMPDIR or the server logs; nor, after each kill, in what the dead server left (the
+  database with its WAL and shared memory, unfinished uploads in store/tmp).
 
 A soak:  REFUGIUM_KILL_CYCLES=1000 .venv/bin/python -m pytest -s tests/e2e/test_kill.py
 """
@@ -153,8 +154,11 @@ def test_sigkill_at_random_loses_no_acknowledged_submission(tmp_path):
         "REFUGIUM_SUBMISSIONS_PER_MINUTE": "1000000",
     }
 
+    needles = {"canary prefix": forms_of(prefix)}
     attempts: list[Attempt] = []
     client_errors: list[str] = []
+    hits_after_kills: list[str] = []
+    wal_seen = False
     staged_at_kill = orphans_at_kill = 0
     for cycle in range(cycles):
         log = logs_dir / f"cycle-{cycle:04d}.log"
@@ -182,6 +186,13 @@ def test_sigkill_at_random_loses_no_acknowledged_submission(tmp_path):
         temp_names, stored = _store(data)
         staged_at_kill += len(temp_names)
         orphans_at_kill += len(stored - _named_files(data))
+        # What a seizure right after the crash would find, before the next start tidies up:
+        # the WAL and shared memory as the dead server left them, unfinished uploads.
+        committed = data / "store" / "files"
+        left_behind = [p for p in files_under(data) if not p.is_relative_to(committed)]
+        hits, _ = scan(left_behind, needles)
+        hits_after_kills += [f"cycle {cycle}: {h}" for h in hits]
+        wal_seen = wal_seen or any(p.name.endswith("-wal") for p in left_behind)
     # A last start, so that the sweep runs after the last kill, and a clean stop.
     with server_process(data, logs_dir / "final.log", env=env, new_session=True) as server:
         assert Reporter(server.url).session.get(server.url + "/submit/", timeout=30).ok
@@ -196,7 +207,7 @@ def test_sigkill_at_random_loses_no_acknowledged_submission(tmp_path):
         f"{killing:.0f} s"
     )
     assert client_errors == []
-    assert len(acknowledged) >= cycles  # the clients did get through, about every cycle
+    assert len(acknowledged) >= max(1, cycles // 2)  # the clients did get through
 
     # --- The database and the store, read-only, server stopped.
     temp_names, stored = _store(data)
@@ -217,7 +228,8 @@ def test_sigkill_at_random_loses_no_acknowledged_submission(tmp_path):
     # --- No canary and no file's hash anywhere (T9), server stopped, no connection open.
     searched = files_under(data, temp, logs_dir)
     outside_store = [p for p in searched if not p.is_relative_to(data / "store")]
-    needles = {"canary prefix": forms_of(prefix)}
+    assert hits_after_kills == []
+    assert wal_seen, "no WAL was left by any kill: the search after kills searched none"
     hits, scanned = scan(searched, needles)
     assert [str(h) for h in hits] == []
     assert scanned >= len(acknowledged) * FILE_BYTES

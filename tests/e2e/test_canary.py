@@ -94,6 +94,7 @@ def test_no_plaintext_or_reporter_metadata_at_rest(tmp_path):
     for key, content in files.items():
         (plain / names[key]).write_bytes(content)
     streamed = {key: _file_with(file_markers[key], 8 * MiB) for key in ("aborted", "killed")}
+    streamed_names = {key: f"{marker('name' + key)}.mp4" for key in streamed}
     headers = {
         "User-Agent": f"Mozilla/5.0 (canary-ua-{run})",
         "X-Forwarded-For": "198.51.100.77",
@@ -129,7 +130,7 @@ def test_no_plaintext_or_reporter_metadata_at_rest(tmp_path):
             server.port,
             reporter.form(),
             text=texts["text-aborted"],
-            file_name=f"{marker('nameaborted')}.mp4",
+            file_name=streamed_names["aborted"],
             declared_file_bytes=20 * MiB,
             source=SOURCE,
             headers=headers,
@@ -143,7 +144,7 @@ def test_no_plaintext_or_reporter_metadata_at_rest(tmp_path):
             server.port,
             reporter.form(),
             text=texts["text-killed"],
-            file_name=f"{marker('namekilled')}.mp4",
+            file_name=streamed_names["killed"],
             declared_file_bytes=20 * MiB,
             source=SOURCE,
             headers=headers,
@@ -174,7 +175,7 @@ def test_no_plaintext_or_reporter_metadata_at_rest(tmp_path):
     needles["canary word"] = forms_of("канарейка")
     for key, value in file_markers.items():
         needles[f"marker in file {key}"] = forms_of(value)
-    for key, name in names.items():
+    for key, name in {**names, **streamed_names}.items():
         needles[f"file name {key}"] = forms_of(name)
     for key, content in files.items():
         needles[f"digests of {key}"] = digest_forms(content)
@@ -229,9 +230,12 @@ def test_no_plaintext_or_reporter_metadata_at_rest(tmp_path):
         assert database.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert database.execute("PRAGMA foreign_key_check").fetchall() == []
         rows = {name for (name,) in database.execute("select stored_name from intake_attachment")}
+        # The refused form, the abandoned upload and the killed one stored nothing.
+        (submission_count,) = database.execute("select count(*) from intake_submission").fetchone()
     finally:
         database.close()
     assert rows == {p.name for p in (data / "store" / "files").iterdir()}
+    assert submission_count == len(receipts)
     answer = inspect(data, {"receipts": list(receipts.values())})
     codes = {key: answer["receipts"][receipt] for key, receipt in receipts.items()}
     assert None not in codes.values()

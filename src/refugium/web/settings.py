@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "refugium.web.core",
     "refugium.web.accounts",
     "refugium.web.intake",
+    "refugium.web.desk",
 ]
 
 MIDDLEWARE = [

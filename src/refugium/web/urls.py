@@ -5,6 +5,7 @@ from django.urls import include, path
 # Russian): no cookie, no session and no database row remembers a reporter's language.
 urlpatterns = [
     path("", include("refugium.web.accounts.urls")),
+    path("desk/inbox/", include("refugium.web.desk.urls")),
     *i18n_patterns(path("", include("refugium.web.intake.urls")), prefix_default_language=False),
 ]
 

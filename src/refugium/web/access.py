@@ -1,0 +1,104 @@
+"""Who may open which URL: one declared table for the whole project (issue 4, T14).
+
+Every named URL pattern has exactly one entry in ``POLICIES``. ``tests/web/test_access.py``
+walks the URL resolver and fails when a pattern is missing here, when an entry names no
+pattern, or when what a view's decorators actually enforce (``policy_of``) differs from what
+the table declares. A new page therefore cannot ship without someone deciding, in one
+reviewed place, who may see it.
+
+Policies:
+
+``public-reporter``
+    A page for a person at risk: no sign-in, nothing cached, CSRF by token alone
+    (``intake.decorators.reporter_page``).
+``anonymous``
+    Open without sign-in, but not a reporter page (sign-in and sign-out).
+``signed-in``
+    Any signed-in researcher (Django's ``LoginRequiredMiddleware``, the default).
+``desk-member:<desk>``
+    A signed-in, active member of ``<desk>`` whose session holds that desk's key
+    (``desk_member``). Everyone else who is signed in gets the project's 404, the same as
+    for an object that does not exist, so that no one learns what exists on a desk they
+    are not on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponseBase
+
+PUBLIC_REPORTER = "public-reporter"
+ANONYMOUS = "anonymous"
+SIGNED_IN = "signed-in"
+DESK_MEMBER = "desk-member:"
+
+POLICIES: dict[str, str] = {
+    # accounts
+    "accounts:login": ANONYMOUS,
+    "accounts:logout": ANONYMOUS,
+    "accounts:home": SIGNED_IN,
+    # intake (the reporter's side)
+    "intake:home": PUBLIC_REPORTER,
+    "intake:submit": PUBLIC_REPORTER,
+    "intake:followup": PUBLIC_REPORTER,
+    "intake:followup_send": PUBLIC_REPORTER,
+    "intake:followup_logout": PUBLIC_REPORTER,
+    # desk (the researchers' inbox of the intake desk)
+    "desk:inbox": "desk-member:intake",
+    "desk:submission": "desk-member:intake",
+    "desk:download": "desk-member:intake",
+    "desk:reply": "desk-member:intake",
+    "desk:status": "desk-member:intake",
+    "desk:delete": "desk-member:intake",
+}
+
+View = Callable[..., HttpResponseBase]
+
+
+def policy_of(view: Any) -> str:
+    """What the view's decorators enforce, read from the marks they leave on it."""
+    if getattr(view, "reporter_page", False):
+        return PUBLIC_REPORTER
+    marked = getattr(view, "access_policy", None)
+    if marked is not None:
+        return str(marked)
+    if getattr(view, "login_required", True) is False:
+        return ANONYMOUS
+    return SIGNED_IN
+
+
+def holds_desk_key(user: Any, keyring: Any, desk: str) -> bool:
+    """``user`` is an active account, an active member of ``desk``, and ``keyring`` (their
+    unlocked keys) holds at least one generation of its key.
+
+    All three are checked on every request: the keyring is built only from active
+    memberships at sign-in, and a lost membership or a disabled account ends the session
+    (``SessionLimitsMiddleware``), but the database is the authority and one query is cheap.
+    """
+    from refugium.web.accounts.models import Membership
+
+    if user is None or not user.is_authenticated or not user.is_active or keyring is None:
+        return False
+    if not keyring.desk_keys(desk):
+        return False
+    return Membership.objects.filter(user=user, desk__name=desk, active=True).exists()
+
+
+def desk_member(desk: str) -> Callable[[View], View]:
+    """Only for active members of ``desk`` holding its key; 404 for everyone else signed in
+    (anonymous requests were already sent to the sign-in page by the middleware)."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not holds_desk_key(request.user, getattr(request, "keyring", None), desk):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        wrapped.access_policy = DESK_MEMBER + desk  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate

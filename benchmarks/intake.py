@@ -369,7 +369,12 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
                 {
                     "size": size,
                     "server": size / statistics.median(server_times),
-                    "streaming": size / max(statistics.median(server_times) - fixed, 1e-6),
+                    # Too close to the fixed cost to say anything (a 1 MiB upload): None.
+                    "streaming": (
+                        size / (statistics.median(server_times) - fixed)
+                        if statistics.median(server_times) - fixed > 0.05
+                        else None
+                    ),
                     "age": size / statistics.median(age_times),
                     "age_sync": size / statistics.median(age_sync_times),
                     "peak_kib": peak,
@@ -404,9 +409,10 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
         ratio_sync = r["server"] / r["age_sync"]
         growth = r["growth_kib"] / 1024
         beyond = (r["growth_kib"] - text_growth) / 1024
+        streaming = "-" if r["streaming"] is None else f"{r['streaming']:.1f}"
         print(
             f"{r['size']:>8} {r['server']:>13.1f} {r['age']:>10.1f} {ratio:>6.2f} "
-            f"{r['age_sync']:>10.1f} {ratio_sync:>6.2f} {r['streaming']:>10.1f} "
+            f"{r['age_sync']:>10.1f} {ratio_sync:>6.2f} {streaming:>10} "
             f"{r['peak_kib'] / 1024:>9.0f} {growth:>7.1f} {beyond:>17.1f}"
         )
         if ratio < RATIO_TARGET:

@@ -1,7 +1,8 @@
 """The ``refugium`` command.
 
 Library commands (``audit verify``) need no Django settings; server commands set Django up and
-call ``refugium.web.accounts.services``, which holds all the logic. Exit status: 0 success,
+call ``refugium.web.accounts.services`` or ``refugium.web.desk.services``, which hold all the
+logic (the web pages call the same functions). Exit status: 0 success,
 1 a failed operation or verification, 2 bad usage or bad input; either way one line on
 stderr. Anything else is a bug: exit 1, "internal error", and a traceback only with
 ``--traceback``. Passphrases and paper keys come from the terminal or standard input, never
@@ -11,6 +12,7 @@ from the command line (where other users and shell history could see them).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import json
 import os
@@ -212,6 +214,170 @@ def cmd_recover(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- The intake desk's inbox (refugium.web.desk.services does the work) ---------------------
+
+STATUSES = ("new", "in_review", "promoted", "closed")  # tests pin it to Submission.Status
+
+
+def _printable(text: str, *, newlines: bool = True) -> str:
+    """Reporters' text and file names go to a terminal: control and format characters (an
+    escape sequence can rewrite the screen or the window title, a bidi override can reverse
+    a name) are shown as ``\\xNN`` or ``\\uNNNN`` instead."""
+    keep = "\n\t" if newlines else ""
+
+    def one(ch: str) -> str:
+        if ch in keep or ch.isprintable():
+            return ch
+        return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+
+    return "".join(one(ch) for ch in text)
+
+
+def _open_inbox(args: argparse.Namespace) -> tuple[Any, Any, Any, list[Any]]:
+    """Unlocks ``--user``'s keys with their passphrase; returns the services module, the
+    user, the desk and its identities (the same access rule as the web inbox)."""
+    _require_initialised()
+    setup_django()
+    from refugium.web.desk import services
+
+    passphrase = read_passphrase(args, new=False, whose=args.user)
+    user, keyring = services.unlock(args.user, passphrase)
+    desk = services.inbox_desk()
+    return services, user, desk, services.identities(user, keyring, desk)
+
+
+def cmd_inbox_list(args: argparse.Namespace) -> int:
+    services, _user, desk, _keys = _open_inbox(args)
+    rows = services.list_rows(desk)
+    if args.json:
+        print(json.dumps([row.to_json() for row in rows], indent=2))
+        return 0
+    for row in rows:
+        unread = " unread" if row.unread else ""
+        print(
+            f"{row.code}  {row.received_on.isoformat()}  {row.status:<10} "
+            f"files={row.files}{unread}"
+        )
+    return 0
+
+
+def _save_files(
+    services: Any, submission: Any, view: Any, keys: list[Any], folder: str, actor: str
+) -> list[str]:
+    """Writes each decrypted file to ``folder`` as ``<stored name>-<safe original name>``.
+
+    The original name never chooses the path: it is reduced to a harmless last component
+    and prefixed with the random stored name. Nothing is overwritten: every target is
+    checked first, and each file is created with O_EXCL (no symlink followed).
+    """
+    from pathlib import Path
+
+    from refugium.web.desk.filenames import safe_name
+
+    target = Path(folder)
+    if not target.is_dir():
+        raise BadInput(f"{folder} is not a folder; create it first")
+    files = [f for m in view.messages for f in m.attachments]
+    paths = [target / f"{f.stored_name}-{safe_name(f.name)}" for f in files]
+    for path in paths:
+        if os.path.lexists(path):
+            raise Conflict(f"{path} exists; refusing to overwrite it")
+    written = []
+    for file, path in zip(files, paths, strict=True):
+        _meta, chunks = services.open_file(submission, file.stored_name, keys, actor=actor)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(path, flags, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        written.append(str(path))
+    return written
+
+
+def cmd_inbox_show(args: argparse.Namespace) -> int:
+    services, user, desk, keys = _open_inbox(args)
+    submission = services.get_submission(desk, args.code)
+    view = services.read(submission, keys, actor=user.username)
+    written = []
+    if args.files_to is not None:
+        written = _save_files(services, submission, view, keys, args.files_to, user.username)
+    if args.json:
+        document = dataclasses.asdict(view)
+        document["received_on"] = view.received_on.isoformat()
+        for message in document["messages"]:
+            message["sent_on"] = message["sent_on"].isoformat()
+        document["written"] = written
+        # ASCII only: JSON leaves C1 controls and bidi overrides raw otherwise.
+        print(json.dumps(document, indent=2))
+        return 0
+    print(
+        f"Submission {view.code}  received {view.received_on.isoformat()}  "
+        f"status {view.status}"
+    )
+    for message in view.messages:
+        who = "reporter" if message.from_reporter else f"desk ({message.sent_by or '-'})"
+        print()
+        print(f"--- message {message.number} from {who}, {message.sent_on.isoformat()}")
+        if not message.readable:
+            print("[cannot be decrypted with this account's keys]")
+        else:
+            print(_printable(message.text))
+            for group, labels in message.hints:
+                print(f"[{group}: {_printable(labels, newlines=False)}]")
+        for f in message.attachments:
+            if f.readable:
+                print(
+                    f"file {f.stored_name}  {f.size} bytes  "
+                    f"sha256 {_printable(f.sha256, newlines=False)}  "
+                    f"type {_printable(f.type, newlines=False)}  "
+                    f"name {_printable(f.name, newlines=False)}"
+                )
+            else:
+                print(f"file {f.stored_name}  {f.size} bytes  [details cannot be decrypted]")
+    for path in written:
+        print(f"wrote {_printable(path, newlines=False)}", file=sys.stderr)
+    return 0
+
+
+def cmd_inbox_reply(args: argparse.Namespace) -> int:
+    services, user, desk, _keys = _open_inbox(args)
+    submission = services.get_submission(desk, args.code)
+    if sys.stdin.isatty():
+        print("Type the reply, then Ctrl-D on a line of its own:", file=sys.stderr)
+    text = sys.stdin.read().rstrip("\r\n")
+    services.reply(submission, services.check_reply_text(text), user=user)
+    print(f"Replied to {submission.code}; the reporter reads it with their receipt.")
+    return 0
+
+
+def cmd_inbox_status(args: argparse.Namespace) -> int:
+    services, user, desk, _keys = _open_inbox(args)
+    submission = services.get_submission(desk, args.code)
+    services.set_status(submission, args.status, actor=user.username)
+    print(f"{submission.code} is now {args.status}.")
+    return 0
+
+
+def cmd_inbox_delete(args: argparse.Namespace) -> int:
+    if not args.yes:
+        raise BadInput("deleting cannot be undone; add --yes to delete")
+    services, user, desk, _keys = _open_inbox(args)
+    submission = services.get_submission(desk, args.code)
+    result = services.delete(submission, actor=user.username)
+    print(f"Deleted {result.code}: rows removed, {result.files} file(s) shredded.")
+    if result.wal_truncated is False:
+        print("The SQLite write-ahead log could not be emptied now; a later checkpoint does.")
+    print("Backups, snapshots, downloaded copies and blocks kept by SSDs or copy-on-write")
+    print("filesystems are out of reach (docs/inbox.md).")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     _require_initialised()
     setup_django()
@@ -328,6 +494,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("desk")
     add(desk_sub, "list", cmd_desk_list, "list desks, key generations and members")
+
+    inbox = add(sub, "inbox", None,
+                "the intake desk's inbox: list, read, reply, set status, delete "
+                "(unlocked with --user's passphrase)")
+    inbox_sub = inbox.add_subparsers(dest="inbox_command", metavar="ACTION", parser_class=_Parser)
+    inbox_sub.required = True
+
+    def inbox_user(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--user", required=True, metavar="NAME",
+                       help="an active member of the intake desk, whose passphrase unlocks it")
+        passphrase_stdin(p)
+
+    p = add(inbox_sub, "list", cmd_inbox_list,
+            "list submissions, newest first: code, day received, status, files, unread")
+    inbox_user(p)
+    p.add_argument("--json", action="store_true", help="one JSON document")
+    p = add(inbox_sub, "show", cmd_inbox_show,
+            "print a submission's messages and files' details (recorded in the audit log)")
+    p.add_argument("code", metavar="CODE", help="the submission's code, as `inbox list` shows it")
+    inbox_user(p)
+    p.add_argument("--files-to", metavar="DIR",
+                   help="also write each decrypted file into DIR (which must exist) as "
+                   "STORED-NAME-ORIGINAL-NAME; never overwrites")
+    p.add_argument("--json", action="store_true", help="one JSON document")
+    p = add(inbox_sub, "reply", cmd_inbox_reply,
+            "reply to the reporter with text from stdin (after the passphrase line with "
+            "--passphrase-stdin)")
+    p.add_argument("code", metavar="CODE", help="the submission's code, as `inbox list` shows it")
+    inbox_user(p)
+    p = add(inbox_sub, "status", cmd_inbox_status, "set a submission's status")
+    p.add_argument("code", metavar="CODE", help="the submission's code, as `inbox list` shows it")
+    p.add_argument("status", choices=STATUSES)
+    inbox_user(p)
+    p = add(inbox_sub, "delete", cmd_inbox_delete,
+            "delete a submission: rows removed, files shredded (see docs for what remains)")
+    p.add_argument("code", metavar="CODE", help="the submission's code, as `inbox list` shows it")
+    p.add_argument("--yes", action="store_true", help="confirm: deleting cannot be undone")
+    inbox_user(p)
 
     p = add(sub, "recover", cmd_recover,
             "restore a desk's keys to a user with the recovery paper key (read from stdin)")

@@ -199,9 +199,11 @@ def test_show_files_to_writes_exact_bytes_under_safe_names(folder, tmp_path):
     assert result.returncode == 0, result.stderr
     written = sorted(out.iterdir())
     names = sorted(p.name for p in written)
-    assert [re.sub(r"^[0-9a-f]{32}-", "", n) for n in names] == sorted(
-        ["photognp.exe", "notes.txt"]
-    )
+    # Files are named STORED-safe-name; STORED is random, so compare as sorted lists.
+    assert sorted(re.sub(r"^[0-9a-f]{32}-", "", n) for n in names) == [
+        "notes.txt",
+        "photognp.exe",
+    ]
     contents = {p.name.split("-", 1)[1]: p.read_bytes() for p in written}
     assert contents == {"photognp.exe": PHOTO, "notes.txt": b"notes"}
     assert all(p.stat().st_mode & 0o077 == 0 for p in written)

@@ -65,6 +65,10 @@ class StagedUpload(UploadedFile):
 
 
 class EncryptingUploadHandler(FileUploadHandler):
+    # Larger than Django's 64 KiB: fewer trips through the pipe to the age writer, whose
+    # per-chunk cost dominates (benchmarks/intake.py). Memory: one chunk per upload.
+    chunk_size = 1024 * 1024
+
     def __init__(self, request: HttpRequest | None = None) -> None:
         super().__init__(request)
         self.target: UploadTarget | None = getattr(request, ATTRIBUTE, None)

@@ -38,6 +38,8 @@ def test_demo_serves_and_cleans_up(tmp_path, stop_signal):
         assert "synthetic" in text
         folder = re.search(r"Data folder \(deleted on exit\): (\S+)", text).group(1)  # type: ignore[union-attr]
         assert re.search(r"^\s+rita\s+passphrase demo-", text, re.M)
+        receipts = re.findall(r"^\s+\[(en|ru)\] (.+)$", text, re.M)
+        assert [language for language, _ in receipts] == ["en", "ru"]
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -48,6 +50,16 @@ def test_demo_serves_and_cleans_up(tmp_path, stop_signal):
                 time.sleep(0.2)
         assert page.status_code == 200
         assert Path(folder).is_dir()
+        # The demo receipt opens the synthetic report, and its reply is there to read.
+        reporter = requests.Session()
+        form = reporter.get(f"http://127.0.0.1:{port}/followup/", timeout=10)
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+        thread = reporter.post(
+            f"http://127.0.0.1:{port}/followup/",
+            data={"csrfmiddlewaretoken": csrf, "receipt": receipts[0][1]},
+            timeout=30,
+        )
+        assert "DEMO (synthetic): We read your report." in thread.text
     finally:
         demo.send_signal(stop_signal)
         demo.wait(timeout=60)

@@ -15,6 +15,23 @@ import sys
 import tempfile
 from pathlib import Path
 
+# Synthetic reports: invented for the demo; no real person, place or event is meant.
+DEMO_REPORTS = [
+    (
+        "en",
+        "DEMO (synthetic): two men in uniform took my neighbour from the market on Monday. "
+        "His family was told not to ask questions.",
+        {"when": "week", "harm": ["detention"]},
+    ),
+    (
+        "ru",
+        "ДЕМО (вымышлено): мне позвонили с номера друга и позвали на встречу. Я не пошёл, "
+        "а друг больше не отвечает.",
+        {"when": "month", "harm": ["threats"]},
+    ),
+]
+DEMO_REPLY = "DEMO (synthetic): We read your report. Are you somewhere safe right now?"
+
 # Synthetic accounts: (name, desks it is granted, desks it waits for).
 DEMO_USERS = [
     ("rita", ["documentation", "intake"], []),
@@ -51,8 +68,8 @@ def run_demo(*, host: str, port: int) -> int:
     os.environ.update({k: env[k] for k in ("REFUGIUM_DATA", "REFUGIUM_TRANSPORT")})
     os.environ.pop("DATABASE_URL", None)
     try:
-        logins = _create(root)
-        _announce(host, port, root, logins)
+        logins, receipts = _create(root)
+        _announce(host, port, root, logins, receipts)
         return _serve(host, port, env)
     except _Stop:
         return 0
@@ -61,7 +78,7 @@ def run_demo(*, host: str, port: int) -> int:
         print(f"Demo data deleted ({root}).", file=sys.stderr)
 
 
-def _create(root: Path) -> list[tuple[str, str, str, str]]:
+def _create(root: Path) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str]]]:
     from refugium.provision import initialise_data_folder
 
     admin_pass = _demo_passphrase()
@@ -80,20 +97,57 @@ def _create(root: Path) -> list[tuple[str, str, str, str]]:
         if pending:
             about += f"; waiting for keys to {', '.join(pending)}"
         logins.append((name, passphrase, new.totp_secret, about))
+    receipts = _reports(admin_pass)
     connections.close_all()
-    return logins
+    return logins, receipts
 
 
-def _announce(host: str, port: int, root: Path, logins: list[tuple[str, str, str, str]]) -> None:
+def _reports(admin_pass: str) -> list[tuple[str, str]]:
+    """Synthetic submissions, one with a researcher's reply, so the follow-up has content."""
+    from django.contrib.auth.models import User
+
+    from refugium.web.desk import services as desk
+    from refugium.web.intake import flood, submissions
+    from refugium.web.intake.models import Submission
+
+    receipts = []
+    for language, text, hints in DEMO_REPORTS:
+        receipt = submissions.create(
+            text=text,
+            hints=hints,
+            uploads=[],
+            language=language,
+            form_token=flood.issue_form_token(),
+        )
+        receipts.append((language, receipt.to_text()))
+    first = Submission.objects.order_by("id").first()
+    assert first is not None
+    desk.reply(first, DEMO_REPLY, user=User.objects.get(username="rita"))
+    return receipts
+
+
+def _announce(
+    host: str,
+    port: int,
+    root: Path,
+    logins: list[tuple[str, str, str, str]],
+    receipts: list[tuple[str, str]],
+) -> None:
     python = sys.executable
     print("Refugium demo: every account and record here is synthetic, invented for the demo.")
     print(f"Data folder (deleted on exit): {root}")
-    print(f"Open http://{host}:{port}/ and sign in with a name, its passphrase and a code.")
+    print(f"Sign in at http://{host}:{port}/accounts/login/ with a name, passphrase and code.")
     print()
     for name, passphrase, totp_secret, about in logins:
         print(f"  {name:<6} passphrase {passphrase}   desks: {about}")
         code = f"import pyotp; print(pyotp.TOTP('{totp_secret}').now())"
-        print(f"         code: {python} -c \"{code}\"")
+        print(f'         code: {python} -c "{code}"')
+    print()
+    print(f"Report as a person at risk would: http://{host}:{port}/submit/ (Russian: /ru/submit/).")
+    print(f"Follow up at http://{host}:{port}/followup/ with a demo receipt:")
+    for language, receipt in receipts:
+        print(f"  [{language}] {receipt}")
+    print(f"Researchers read reports at http://{host}:{port}/desk/inbox/ (rita, admin).")
     print()
     print("Stop with Ctrl-C.", flush=True)
 

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001, RUF002, RUF003  # Cyrillic letters here are meant, look-alikes included
 """Reporters' receipts: ten words that find a submission again and decrypt the replies to it.
 
 A reporter has no account. What they get after submitting is a receipt they can memorise or

@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from refugium.crypto import DecryptionFailed, DeskKey, Identity, SessionBox
 from refugium.errors import BadInput
 from refugium.web.accounts.models import DeskKeyWrap, Membership
+from refugium.web.core.cookies import delete_session_cookie, set_session_cookie
 
 SESSION_KEY = "refugium_keyring"
 
@@ -90,15 +91,7 @@ def seal_into(request: HttpRequest, response: HttpResponse, keyring: Keyring) ->
     """Seals the keyring into the session and gives the browser the only key to it."""
     box = SessionBox.generate()
     request.session[SESSION_KEY] = box.seal(keyring._to_json(), context=_context(request.user.pk))
-    response.set_cookie(
-        settings.REFUGIUM_KEYBOX_COOKIE,
-        box.to_cookie_value(),
-        max_age=None,
-        path="/",
-        secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
-        samesite="Strict",
-    )
+    set_session_cookie(response, settings.REFUGIUM_KEYBOX_COOKIE, box.to_cookie_value())
 
 
 def open_from(request: HttpRequest) -> Keyring | None:
@@ -116,4 +109,4 @@ def open_from(request: HttpRequest) -> Keyring | None:
 
 
 def forget(response: HttpResponse) -> None:
-    response.delete_cookie(settings.REFUGIUM_KEYBOX_COOKIE, path="/", samesite="Strict")
+    delete_session_cookie(response, settings.REFUGIUM_KEYBOX_COOKIE)

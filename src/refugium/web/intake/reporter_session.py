@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 
 from refugium.crypto import DecryptionFailed, Identity, SessionBox
 from refugium.errors import BadInput
+from refugium.web.core.cookies import delete_session_cookie, set_session_cookie
 
 _CONTEXT = "reporter-session"
 
@@ -47,14 +48,8 @@ def write(response: HttpResponse, session: ReporterSession) -> None:
             "x": int(time.time()) + settings.REFUGIUM_REPORTER_SESSION_SECONDS,
         }
     ).encode()
-    response.set_cookie(
-        settings.REFUGIUM_REPORTER_COOKIE,
-        _box().seal(payload, context=_CONTEXT),
-        max_age=None,
-        path="/",
-        secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
-        samesite="Strict",
+    set_session_cookie(
+        response, settings.REFUGIUM_REPORTER_COOKIE, _box().seal(payload, context=_CONTEXT)
     )
 
 
@@ -75,4 +70,4 @@ def read(request: HttpRequest) -> ReporterSession | None:
 
 
 def forget(response: HttpResponse) -> None:
-    response.delete_cookie(settings.REFUGIUM_REPORTER_COOKIE, path="/", samesite="Strict")
+    delete_session_cookie(response, settings.REFUGIUM_REPORTER_COOKIE)

@@ -246,6 +246,15 @@ def upload(port: int, path: Path | None) -> float:
         conn.send(tail)
         response = conn.getresponse()
         page = response.read()
+        if response.status == 303:
+            # The receipt is shown on a page of its own, fetched with GET (PRG), with the
+            # one-shot cookie that carries it.
+            receipt_cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
+            conn.putrequest("GET", response.getheader("Location") or "/submit/received/")
+            conn.putheader("Cookie", f"{csrf}; {receipt_cookie}")
+            conn.endheaders()
+            response = conn.getresponse()
+            page = response.read()
         elapsed = time.perf_counter() - started
     conn.close()
     if response.status != 200 or b'id="receipt"' not in page:

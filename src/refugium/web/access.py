@@ -43,6 +43,7 @@ POLICIES: dict[str, str] = {
     # intake (the reporter's side)
     "intake:home": PUBLIC_REPORTER,
     "intake:submit": PUBLIC_REPORTER,
+    "intake:received": PUBLIC_REPORTER,
     "intake:followup": PUBLIC_REPORTER,
     "intake:followup_send": PUBLIC_REPORTER,
     "intake:followup_logout": PUBLIC_REPORTER,

@@ -212,6 +212,7 @@ REFUGIUM_SUBMISSIONS_PER_MINUTE = _env_int("REFUGIUM_SUBMISSIONS_PER_MINUTE", 30
 REFUGIUM_RECEIPT_CHECKS_PER_MINUTE = _env_int("REFUGIUM_RECEIPT_CHECKS_PER_MINUTE", 60)
 REFUGIUM_REPORTER_SESSION_SECONDS = 30 * 60
 REFUGIUM_REPORTER_COOKIE = "__Host-refugium-reporter" if _HTTPS else "refugium-reporter"
+REFUGIUM_RECEIPT_COOKIE = "__Host-refugium-receipt" if _HTTPS else "refugium-receipt"
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en"

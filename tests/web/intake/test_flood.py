@@ -13,7 +13,7 @@ SUBMIT = "/submit/"
 
 
 def _post(client, token, **data):  # type: ignore[no-untyped-def]
-    return client.post(f"{SUBMIT}?t={token}", {"text": "report", **data})
+    return client.post(f"{SUBMIT}?t={token}", {"text": "report", **data}, follow=True)
 
 
 def test_a_token_is_refused_before_the_wait_and_accepted_after(reporter, settings):

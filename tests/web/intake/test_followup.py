@@ -20,7 +20,7 @@ FOLLOWUP = "/followup/"
 
 @pytest.fixture
 def submitted(reporter, token) -> str:  # type: ignore[no-untyped-def]
-    response = reporter.post(f"/submit/?t={token}", {"text": "first report"})
+    response = reporter.post(f"/submit/?t={token}", {"text": "first report"}, follow=True)
     return receipt_of(response)
 
 

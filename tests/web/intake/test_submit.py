@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 
 import pytest
 from django.conf import settings
@@ -20,7 +21,7 @@ SUBMIT = "/submit/"
 def _post(client, token, **extra):  # type: ignore[no-untyped-def]
     data = {"text": "They took my brother on Tuesday."}
     data.update(extra)
-    return client.post(f"{SUBMIT}?t={token}", data)
+    return client.post(f"{SUBMIT}?t={token}", data, follow=True)
 
 
 def test_root_goes_to_the_form(reporter):
@@ -107,7 +108,7 @@ def test_the_receipt_is_kept_nowhere(reporter, token, caplog, data_dir):
 
 
 def test_russian_pages_give_russian_receipts(reporter, token):
-    response = reporter.post(f"/ru/submit/?t={token}", {"text": "Текст"})
+    response = reporter.post(f"/ru/submit/?t={token}", {"text": "Текст"}, follow=True)
     assert response.status_code == 200
     receipt = receipt_of(response)
     assert re.fullmatch(r"[а-я]+( [а-я]+){9}", receipt)
@@ -178,7 +179,7 @@ def test_origin_null_with_a_valid_token_is_accepted_on_reporter_pages(org, token
         {"text": "x", "csrfmiddlewaretoken": csrf.group(1)},  # type: ignore[union-attr]
         HTTP_ORIGIN="null",
     )
-    assert response.status_code == 200
+    assert response.status_code == 303
 
 
 def test_origin_null_is_still_refused_on_researcher_pages(org):
@@ -238,5 +239,37 @@ def test_a_whole_body_sent_the_same_way_is_stored(reporter, token):
         CONTENT_LENGTH=str(len(body)),
         **{"wsgi.input": io.BytesIO(body)},
     )
-    assert response.status_code == 200
+    assert response.status_code == 303
     assert Submission.objects.count() == 1
+
+
+def test_the_receipt_is_shown_once_on_a_page_of_its_own(reporter, token):
+    sent = reporter.post(f"{SUBMIT}?t={token}", {"text": "once"})
+    # See Other: no history entry is the response to the POST, whose body browsers keep
+    # in their session-restore files.
+    assert sent.status_code == 303
+    assert sent["Location"] == "/submit/received/"
+    sealed = sent.cookies[settings.REFUGIUM_RECEIPT_COOKIE]
+    assert sealed["max-age"] == ""
+    assert sealed["httponly"] is True
+    shown = reporter.get("/submit/received/")
+    assert shown.status_code == 200
+    receipt = receipt_of(shown)
+    for word in receipt.split():
+        assert word not in sealed.value
+    assert shown.cookies[settings.REFUGIUM_RECEIPT_COOKIE].value == ""  # deleted
+    again = reporter.get("/submit/received/")
+    assert again.status_code == 410
+    assert 'id="receipt"' not in again.content.decode()
+    assert b"shown only once" in again.content
+
+
+def test_an_expired_or_forged_receipt_cookie_shows_nothing(reporter, token):
+    import time_machine
+
+    sent = reporter.post(f"{SUBMIT}?t={token}", {"text": "late"})
+    assert sent.status_code == 303
+    with time_machine.travel(time.time() + 121, tick=False):
+        assert reporter.get("/submit/received/").status_code == 410
+    reporter.cookies[settings.REFUGIUM_RECEIPT_COOKIE] = "1.AAAAforged"
+    assert reporter.get("/submit/received/").status_code == 410

@@ -71,3 +71,42 @@ def read(request: HttpRequest) -> ReporterSession | None:
 
 def forget(response: HttpResponse) -> None:
     delete_session_cookie(response, settings.REFUGIUM_REPORTER_COOKIE)
+
+
+# --- The receipt, once --------------------------------------------------------------------
+# Shown on a page of its own after a redirect, so that no browser history entry is the
+# response to the POST: browsers keep the body of such an entry (the report's text) in their
+# session-restore files on disk (tests/test_browser_residue.py found it in Chromium's).
+# Between the POST and that page the receipt travels once, sealed, in a cookie that the page
+# deletes and that is good for two minutes at most.
+
+_RECEIPT_CONTEXT = "receipt-once"
+_RECEIPT_SECONDS = 120
+
+
+def hand_over_receipt(response: HttpResponse, receipt_text: str) -> None:
+    payload = json.dumps({"r": receipt_text, "x": int(time.time()) + _RECEIPT_SECONDS})
+    set_session_cookie(
+        response,
+        settings.REFUGIUM_RECEIPT_COOKIE,
+        _box().seal(payload.encode(), context=_RECEIPT_CONTEXT),
+    )
+
+
+def read_receipt(request: HttpRequest) -> str | None:
+    """The receipt handed over by the submission just made, if any (then ``forget_receipt``
+    in the response that shows it)."""
+    sealed = request.COOKIES.get(settings.REFUGIUM_RECEIPT_COOKIE)
+    if not sealed:
+        return None
+    try:
+        raw = json.loads(_box().open(sealed, context=_RECEIPT_CONTEXT))
+        if int(raw["x"]) < time.time() or not isinstance(raw["r"], str):
+            return None
+        return raw["r"]
+    except (DecryptionFailed, BadInput, ValueError, KeyError, TypeError):
+        return None
+
+
+def forget_receipt(response: HttpResponse) -> None:
+    delete_session_cookie(response, settings.REFUGIUM_RECEIPT_COOKIE)

@@ -157,7 +157,22 @@ def submit(request: HttpRequest) -> HttpResponse:
         )
     except flood.Refused as refusal:
         return _refused(request, refusal)
-    return _render(request, "intake/receipt.html", {"receipt": receipt.to_text()})
+    response = redirect("intake:received")
+    response.status_code = 303  # See Other: the browser fetches the receipt page with GET
+    reporter_session.hand_over_receipt(response, receipt.to_text())
+    return response
+
+
+@reporter_page
+@require_http_methods(["GET"])
+def received(request: HttpRequest) -> HttpResponse:
+    """The receipt, shown once. Reloading shows that it can't be shown again."""
+    receipt = reporter_session.read_receipt(request)
+    response = _render(
+        request, "intake/receipt.html", {"receipt": receipt}, status=200 if receipt else 410
+    )
+    reporter_session.forget_receipt(response)
+    return response
 
 
 @reporter_page

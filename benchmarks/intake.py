@@ -14,11 +14,10 @@ then, ``--runs`` times each, in turn:
   (`age -r RECIPIENT -o OUT IN`), timed as a whole; and the same followed by an fsync of the
   output, since the server fsyncs each upload before it acknowledges it.
 
-A thread samples VmRSS of the gunicorn master, every worker and the workers' children (the
-age encryption processes) from /proc every 50 ms: the baseline is the largest sum while idle
-after warm-up requests, the peak the largest sum during the uploads of a size. Prints medians
-per size, the ratio of the server's throughput to age's (target >= 0.5) and the peak RSS
-growth (target < 64 MiB whatever the size).
+A thread samples VmRSS of the gunicorn master and every worker (from /proc) every 50 ms: the
+baseline is the largest sum while idle after warm-up requests, the peak the largest sum
+during the uploads of a size. Prints medians per size, the ratio of the server's throughput
+to age's (target >= 0.5) and the peak RSS growth (target < 64 MiB whatever the size).
 """
 
 from __future__ import annotations
@@ -111,7 +110,7 @@ def _vm_rss_kib(pid: int) -> int:
     return 0
 
 
-def _children(*parents: int) -> list[int]:
+def _children(pid: int) -> list[int]:
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -121,14 +120,13 @@ def _children(*parents: int) -> list[int]:
                 raw = stat.read()
         except OSError:
             continue
-        if int(raw[raw.rindex(b")") + 2 :].split()[1]) in parents:
+        if int(raw[raw.rindex(b")") + 2 :].split()[1]) == pid:
             found.append(int(entry.name))
     return found
 
 
 class RssSampler(threading.Thread):
-    """Sums VmRSS of the master, its workers and their children (the age encryption
-    processes, which live only as long as an upload) every ``interval`` seconds; ``peak()``
+    """Sums VmRSS of the master and its workers every ``interval`` seconds; ``peak()``
     returns the largest sum since the last ``reset()``."""
 
     def __init__(self, master: int, interval: float = 0.05) -> None:
@@ -148,8 +146,7 @@ class RssSampler(threading.Thread):
             if now >= rescan:  # gunicorn may restart a worker; look again once a second
                 workers = _children(self.master)
                 rescan = now + 1
-            encrypting = _children(*workers) if workers else []
-            total = _vm_rss_kib(self.master) + sum(_vm_rss_kib(p) for p in workers + encrypting)
+            total = _vm_rss_kib(self.master) + sum(_vm_rss_kib(w) for w in workers)
             with self._lock:
                 self._peak = max(self._peak, total)
                 self.samples += 1
@@ -402,7 +399,7 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
     print(
         f"Intake upload through `refugium serve` (gunicorn, sync workers) on loopback vs "
         f"`{age_version.strip() or 'age'}` on the same file and disk; {os.cpu_count()} cores; "
-        f"median of {runs} runs; RSS = master + workers + their children, sampled every 50 ms "
+        f"median of {runs} runs; RSS = master + workers, sampled every 50 ms "
         f"({sampler.samples} samples); idle baseline {baseline / 1024:.0f} MiB.\n"
     )
     print(

@@ -1,0 +1,1 @@
+"""Record linkage across sources (no Django imports)."""

@@ -1,0 +1,1 @@
+"""Pure-Python pieces of the documentation database: dates, vocabularies (no Django imports)."""

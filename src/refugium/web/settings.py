@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "refugium.web.accounts",
     "refugium.web.intake",
     "refugium.web.desk",
+    "refugium.web.records",
 ]
 
 MIDDLEWARE = [

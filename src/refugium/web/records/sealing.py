@@ -1,0 +1,64 @@
+"""Sealing and opening the private columns of a record with the desk's field cipher.
+
+A column holds one JSON object, padded with spaces (which JSON ignores) to a multiple of
+``PAD`` bytes before encryption, so the length of a token says little about the length of a
+name; then ``FieldCipher`` encrypts it bound to the table, the record's uid and the column.
+A token copied into another row or column fails to open instead of showing one person's
+data as another's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import models
+
+from refugium.crypto import DeskKey, FieldCipher
+from refugium.errors import DecryptionFailed
+
+PAD = 64
+COLUMNS = ("identity", "details")
+
+
+def pad(data: bytes) -> bytes:
+    return data + b" " * (-len(data) % PAD)
+
+
+class Sealer:
+    """Seals and opens the ``identity`` and ``details`` columns of records and revisions."""
+
+    __slots__ = ("_cipher",)
+
+    def __init__(self, keys: Sequence[DeskKey]) -> None:
+        self._cipher = FieldCipher(keys)
+
+    def seal(self, row: models.Model, column: str, value: Mapping[str, Any]) -> bytes:
+        data = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return self._cipher.encrypt(pad(data.encode("utf-8")), **_where(row, column))
+
+    def open(self, row: models.Model, column: str) -> dict[str, Any]:
+        """Raises:
+        DecryptionFailed: wrong key, a token from another row or column, or damage.
+        """
+        token = getattr(row, column)
+        if not token:
+            return {}
+        plaintext = self._cipher.decrypt(bytes(token), **_where(row, column))
+        try:
+            value = json.loads(plaintext)
+        except ValueError:
+            raise DecryptionFailed("A sealed column does not hold JSON.") from None
+        if not isinstance(value, dict):
+            raise DecryptionFailed("A sealed column does not hold a JSON object.")
+        return value
+
+    def __repr__(self) -> str:
+        return "<Sealer (secret)>"
+
+
+def _where(row: models.Model, column: str) -> dict[str, str]:
+    if column not in COLUMNS:
+        raise ValueError(f"not a sealed column: {column}")
+    return {"table": row._meta.db_table, "row": str(row.uid), "field": column}  # type: ignore[attr-defined]

@@ -420,6 +420,115 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- The documentation database (refugium.web.records does the work) -----------------------
+
+
+def _open_records(args: argparse.Namespace) -> Any:
+    """The documentation desk unlocked with ``--user``'s passphrase (the web's access rule)."""
+    _require_initialised()
+    setup_django()
+    from refugium.web.desk.services import unlock
+    from refugium.web.records import services
+
+    passphrase = read_passphrase(args, new=False, whose=args.user)
+    user, keyring = unlock(args.user, passphrase)
+    return services.workspace(user, keyring)
+
+
+def cmd_records_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    ws = _open_records(args)
+    from refugium.web.records import transfer
+
+    mapping = transfer.Mapping_.load(Path(args.mapping)) if args.mapping else None
+    rejects = Path(args.rejects) if args.rejects else None
+    if args.skip_bad and rejects is None:
+        rejects = Path(args.file).with_suffix(".rejects.csv")
+    if rejects is not None and os.path.lexists(rejects):
+        raise Conflict(f"{rejects} exists; refusing to overwrite it")
+    result = transfer.import_file(
+        ws, Path(args.file), args.kind, mapping=mapping, skip_bad=args.skip_bad
+    )
+    first, last = (result.codes[0], result.codes[-1]) if result.codes else ("-", "-")
+    print(f"Imported {result.imported} {args.kind} ({first} to {last}).")
+    if result.rejected:
+        assert rejects is not None
+        transfer.write_rejects(rejects, result.rejected)
+        print(f"Skipped {len(result.rejected)} bad rows; they are in {rejects} with the reasons.")
+    return 0
+
+
+def cmd_records_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    ws = _open_records(args)
+    from refugium.web.records import transfer
+
+    out = Path(args.out)
+    if os.path.lexists(out):
+        raise Conflict(f"{out} exists; refusing to overwrite it")
+    result = transfer.export(ws, args.kind, out, redacted=args.redacted)
+    print(f"Exported {result.rows} {args.kind} to {out}.")
+    if args.redacted:
+        withheld = sorted(name for name, count in result.withheld.items() if count)
+        print(f"Withheld: {', '.join(withheld) or 'nothing'}; the report is {out}.withheld.json.")
+    return 0
+
+
+def cmd_vocab_list(args: argparse.Namespace) -> int:
+    _require_initialised()
+    setup_django()
+    from refugium.web.records.models import Term, Vocabulary
+
+    if not args.vocabulary:
+        for vocabulary in Vocabulary.objects.all():
+            esf = f"ESF {vocabulary.esf_number}" if vocabulary.esf_number else "refugium"
+            count = vocabulary.terms.filter(retired=False).count()
+            print(f"{vocabulary.key:<24} v{vocabulary.version:<3} {esf:<9} {count:>4} terms  "
+                  f"{vocabulary.title_en}")
+        return 0
+    terms = Term.objects.filter(vocabulary__key=args.vocabulary)
+    if not terms.exists():
+        raise NotFound(f"no vocabulary {args.vocabulary!r}; `refugium vocab list` shows them")
+    for term in terms:
+        flags = (" retired" if term.retired else "") + (" local" if term.local else "")
+        print(f"{term.key:<32} {term.code or '-':<12} {term.label_en} / {term.label_ru}{flags}")
+    return 0
+
+
+def cmd_vocab_add(args: argparse.Namespace) -> int:
+    _require_initialised()
+    setup_django()
+    from refugium.web.records import vocab
+
+    vocab.add_term(args.vocabulary, args.key, label_en=args.en, label_ru=args.ru,
+                   parent=args.parent or "")
+    print(f"Added {args.key} to {args.vocabulary}; later vocabulary updates keep it.")
+    return 0
+
+
+def cmd_vocab_retire(args: argparse.Namespace) -> int:
+    _require_initialised()
+    setup_django()
+    from refugium.web.records import vocab
+
+    vocab.retire_term(args.vocabulary, args.key)
+    print(f"Retired {args.key} of {args.vocabulary}: records keep it; forms and imports refuse it.")
+    return 0
+
+
+def cmd_vocab_sync(args: argparse.Namespace) -> int:
+    _require_initialised()
+    setup_django()
+    from refugium.web.records import vocab
+
+    report = vocab.sync_shipped()
+    print(f"{report.vocabularies} vocabularies: {report.added} terms added, "
+          f"{report.updated} changed, {report.retired} retired.")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from refugium.demo import run_demo
 
@@ -532,6 +641,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("code", metavar="CODE", help="the submission's code, as `inbox list` shows it")
     p.add_argument("--yes", action="store_true", help="confirm: deleting cannot be undone")
     inbox_user(p)
+
+    records = add(sub, "records", None,
+                  "the documentation database: import and export (unlocked with --user's "
+                  "passphrase)")
+    records_sub = records.add_subparsers(dest="records_command", metavar="ACTION",
+                                         parser_class=_Parser)
+    records_sub.required = True
+
+    def records_user(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--user", required=True, metavar="NAME",
+                       help="an active member of the documentation desk")
+        passphrase_stdin(p)
+
+    p = add(records_sub, "import", cmd_records_import,
+            "import persons, events or acts from CSV or JSON in one transaction: a bad row "
+            "stops it (line and reason) and nothing is written")
+    p.add_argument("file", metavar="FILE", help="a .csv (UTF-8, header row) or .json file")
+    p.add_argument("--kind", required=True, choices=["persons", "events", "acts"])
+    p.add_argument("--mapping", metavar="MAP",
+                   help="JSON file renaming or ignoring columns and mapping values to terms")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="import the good rows; write the bad ones to a reject file")
+    p.add_argument("--rejects", metavar="FILE",
+                   help="where --skip-bad writes bad rows (default FILE.rejects.csv)")
+    records_user(p)
+    p = add(records_sub, "export", cmd_records_export,
+            "export every person, event or act to CSV or JSON, in full or redacted")
+    p.add_argument("--kind", required=True, choices=["persons", "events", "acts"])
+    p.add_argument("--out", required=True, metavar="FILE", help="a .csv or .json file to create")
+    p.add_argument("--redacted", action="store_true",
+                   help="public and coded fields only, dates as months, with a report of "
+                   "what was withheld")
+    records_user(p)
+
+    vocab = add(sub, "vocab", None, "the controlled vocabularies (ESF micro-thesauri and ours)")
+    vocab_sub = vocab.add_subparsers(dest="vocab_command", metavar="ACTION", parser_class=_Parser)
+    vocab_sub.required = True
+    p = add(vocab_sub, "list", cmd_vocab_list, "list vocabularies, or the terms of one")
+    p.add_argument("vocabulary", nargs="?", metavar="VOCABULARY")
+    p = add(vocab_sub, "add", cmd_vocab_add, "add a term of your own to a vocabulary")
+    p.add_argument("vocabulary", metavar="VOCABULARY")
+    p.add_argument("key", metavar="KEY", help="lowercase letters, digits and hyphens; permanent")
+    p.add_argument("--en", required=True, metavar="LABEL", help="English label")
+    p.add_argument("--ru", required=True, metavar="LABEL", help="Russian label")
+    p.add_argument("--parent", metavar="KEY", help="the broader term, if any")
+    p = add(vocab_sub, "retire", cmd_vocab_retire,
+            "stop offering a term (records that use it keep it)")
+    p.add_argument("vocabulary", metavar="VOCABULARY")
+    p.add_argument("key", metavar="KEY")
+    add(vocab_sub, "sync", cmd_vocab_sync,
+        "bring the vocabularies up to the ones this version of refugium ships (after an upgrade)")
 
     p = add(sub, "recover", cmd_recover,
             "restore a desk's keys to a user with the recovery paper key (read from stdin)")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,23 @@ def argon2_runs(monkeypatch):  # type: ignore[no-untyped-def]
 
     monkeypatch.setattr(kdf, "_argon2id", counting)
     return calls
+
+
+@pytest.fixture
+def signed_in(org) -> Callable[[str], Client]:  # type: ignore[no-untyped-def]
+    """A browser of its own, signed in as ``name`` through the real form."""
+
+    def _signed_in(name: str = "admin") -> Client:
+        browser = Client()
+        response = browser.post(
+            "/accounts/login/",
+            {
+                "username": name,
+                "passphrase": org.passphrases[name],
+                "code": factories.totp_code(org.totp[name]),
+            },
+        )
+        assert response.status_code == 302, response.content
+        return browser
+
+    return _signed_in

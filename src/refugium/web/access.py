@@ -54,6 +54,15 @@ POLICIES: dict[str, str] = {
     "desk:reply": "desk-member:intake",
     "desk:status": "desk-member:intake",
     "desk:delete": "desk-member:intake",
+    # records (the documentation database)
+    "records:home": "desk-member:documentation",
+    "records:list": "desk-member:documentation",
+    "records:create": "desk-member:documentation",
+    "records:detail": "desk-member:documentation",
+    "records:identity": "desk-member:documentation",
+    "records:edit": "desk-member:documentation",
+    "records:history": "desk-member:documentation",
+    "records:timeline": "desk-member:documentation",
 }
 
 View = Callable[..., HttpResponseBase]

@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("refugium.web.accounts.urls")),
     path("desk/inbox/", include("refugium.web.desk.urls")),
+    path("records/", include("refugium.web.records.urls")),
     *i18n_patterns(path("", include("refugium.web.intake.urls")), prefix_default_language=False),
 ]
 

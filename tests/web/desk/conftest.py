@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from refugium.crypto import Identity
@@ -112,26 +111,6 @@ def member(org, login) -> Callable[[str], None]:  # type: ignore[no-untyped-def]
         accounts.grant(name, "intake", by="admin", by_passphrase=factories.ADMIN_PASSPHRASE)
 
     return _member
-
-
-@pytest.fixture
-def signed_in(org) -> Callable[[str], Client]:  # type: ignore[no-untyped-def]
-    """A browser of its own, signed in as ``name`` through the real form."""
-
-    def _signed_in(name: str = "admin") -> Client:
-        browser = Client()
-        response = browser.post(
-            "/accounts/login/",
-            {
-                "username": name,
-                "passphrase": org.passphrases[name],
-                "code": factories.totp_code(org.totp[name]),
-            },
-        )
-        assert response.status_code == 302, response.content
-        return browser
-
-    return _signed_in
 
 
 def audit_entries() -> list[tuple[str, str, str, str]]:

@@ -26,8 +26,13 @@ FAMILY = ["Хасуев", "Магомадов", "Dudaev", "Исмаилов", "T
 
 def _forms(secret: str) -> list[bytes]:
     raw = secret.encode()
-    return [raw, secret.lower().encode(), secret.encode("utf-16-le"),
-            base64.b64encode(raw), raw.hex().encode()]
+    return [
+        raw,
+        secret.lower().encode(),
+        secret.encode("utf-16-le"),
+        base64.b64encode(raw),
+        raw.hex().encode(),
+    ]
 
 
 def _synthetic(count: int) -> tuple[list[dict[str, str]], list[str]]:
@@ -39,8 +44,15 @@ def _synthetic(count: int) -> tuple[list[dict[str, str]], list[str]]:
         full = f"{given} Маркерович{i:04d} {family}"
         phone = f"+7928{i:07d}"
         marker = f"FREETEXTMARK{i:05d}"
-        rows.append({"id": str(i), "full_name": full, "contacts": phone,
-                     "remarks": f"Был задержан у дома. {marker}", "birth_date": "1990"})
+        rows.append(
+            {
+                "id": str(i),
+                "full_name": full,
+                "contacts": phone,
+                "remarks": f"Был задержан у дома. {marker}",
+                "birth_date": "1990",
+            }
+        )
         secrets += [f"Маркерович{i:04d}", phone, marker]
     return rows, secrets
 
@@ -56,13 +68,34 @@ def test_a_seized_documentation_database_names_no_one(tmp_path) -> None:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    imported = refugium(data, "records", "import", str(source), "--kind", "persons",
-                        "--user", "admin", "--passphrase-stdin", stdin=PASSPHRASE + "\n")
+    imported = refugium(
+        data,
+        "records",
+        "import",
+        str(source),
+        "--kind",
+        "persons",
+        "--user",
+        "admin",
+        "--passphrase-stdin",
+        stdin=PASSPHRASE + "\n",
+    )
     assert imported.returncode == 0, imported.stderr
     assert "Imported 1000 persons" in imported.stdout
-    exported = refugium(data, "records", "export", "--kind", "persons", "--redacted",
-                        "--out", str(tmp_path / "redacted.csv"), "--user", "admin",
-                        "--passphrase-stdin", stdin=PASSPHRASE + "\n")
+    exported = refugium(
+        data,
+        "records",
+        "export",
+        "--kind",
+        "persons",
+        "--redacted",
+        "--out",
+        str(tmp_path / "redacted.csv"),
+        "--user",
+        "admin",
+        "--passphrase-stdin",
+        stdin=PASSPHRASE + "\n",
+    )
     assert exported.returncode == 0, exported.stderr
 
     database = data / "refugium.sqlite3"
@@ -80,7 +113,7 @@ def test_a_seized_documentation_database_names_no_one(tmp_path) -> None:
     hits = [
         (str(path.relative_to(tmp_path)), prefix)
         for prefix in prefixes
-        for form in _forms(prefix)[:3] + [prefix.encode().hex().encode()]
+        for form in [*_forms(prefix)[:3], prefix.encode().hex().encode()]
         for path, blob in blobs.items()
         if form in blob
     ]

@@ -54,6 +54,7 @@ POLICIES: dict[str, str] = {
     "desk:reply": "desk-member:intake",
     "desk:status": "desk-member:intake",
     "desk:delete": "desk-member:intake",
+    "desk:promote": "desk-member:intake",
     # records (the documentation database)
     "records:home": "desk-member:documentation",
     "records:list": "desk-member:documentation",

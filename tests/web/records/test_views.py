@@ -20,19 +20,32 @@ def post(browser, url, data):  # type: ignore[no-untyped-def]
 
 def test_create_link_and_read_an_event_an_act_and_a_person(signed_in) -> None:  # type: ignore[no-untyped-def]
     browser = signed_in()
-    made = post(browser, "/records/events/new/", {
-        "title": "Detentions in Argun", "when": "late February 2017", "region": "ru-ce",
-        "status": "draft",
-    })
+    made = post(
+        browser,
+        "/records/events/new/",
+        {
+            "title": "Detentions in Argun",
+            "when": "late February 2017",
+            "region": "ru-ce",
+            "status": "draft",
+        },
+    )
     assert made.status_code == 302
     event = Event.objects.get()
     assert made["Location"] == f"/records/events/{event.code}/"
     post(browser, "/records/persons/new/", {"full_name": "Зелимхан Хасуев", "sex": "male"})
     person = Person.objects.get()
-    made = post(browser, "/records/acts/new/", {
-        "event": event.code, "victim": person.code, "act_type": "arrest",
-        "when": "26 February 2017", "methods": [],
-    })
+    made = post(
+        browser,
+        "/records/acts/new/",
+        {
+            "event": event.code,
+            "victim": person.code,
+            "act_type": "arrest",
+            "when": "26 February 2017",
+            "methods": [],
+        },
+    )
     assert made.status_code == 302, made.content.decode()
     act = Act.objects.get()
     assert (act.event, act.victim, act.act_type.key) == (event, person, "arrest")
@@ -51,7 +64,9 @@ def test_create_link_and_read_an_event_an_act_and_a_person(signed_in) -> None:  
 
 def test_a_bad_value_returns_the_form_with_the_error_and_saves_nothing(signed_in) -> None:  # type: ignore[no-untyped-def]
     browser = signed_in()
-    page = post(browser, "/records/events/new/", {"title": "X", "when": "someday", "status": "draft"})
+    page = post(
+        browser, "/records/events/new/", {"title": "X", "when": "someday", "status": "draft"}
+    )
     assert page.status_code == 400
     assert "cannot read this date" in page.content.decode()
     assert Event.objects.count() == 0
@@ -62,14 +77,21 @@ def test_a_bad_value_returns_the_form_with_the_error_and_saves_nothing(signed_in
 
 def test_search_timeline_history_and_filters(signed_in) -> None:  # type: ignore[no-untyped-def]
     browser = signed_in()
-    post(browser, "/records/events/new/", {"title": "Wave 1", "when": "March 2017", "status": "draft"})
+    post(
+        browser,
+        "/records/events/new/",
+        {"title": "Wave 1", "when": "March 2017", "status": "draft"},
+    )
     post(browser, "/records/events/new/", {"title": "Wave 2", "when": "2019", "status": "draft"})
     first, second = Event.objects.order_by("id")
     post(browser, "/records/persons/new/", {"full_name": "Ruslan Magomadov"})
     person = Person.objects.get()
     for event, when in ((second, "January 2019"), (first, "12 March 2017")):
-        post(browser, "/records/acts/new/", {"event": event.code, "victim": person.code,
-                                              "act_type": "detention", "when": when})
+        post(
+            browser,
+            "/records/acts/new/",
+            {"event": event.code, "victim": person.code, "act_type": "detention", "when": when},
+        )
     found = browser.get("/records/persons/", {"q": "Магомадов"}).content.decode()
     assert person.code in found
     timeline = browser.get(f"/records/persons/{person.code}/timeline/").content.decode()
@@ -78,8 +100,11 @@ def test_search_timeline_history_and_filters(signed_in) -> None:  # type: ignore
     filtered = browser.get("/records/events/", {"month_from": "2019-01"}).content.decode()
     assert second.code in filtered
     assert first.code not in filtered
-    edit = post(browser, f"/records/events/{first.code}/edit/",
-                {"title": "Wave 1 (Argun)", "when": "March 2017", "status": "reviewed"})
+    edit = post(
+        browser,
+        f"/records/events/{first.code}/edit/",
+        {"title": "Wave 1 (Argun)", "when": "March 2017", "status": "reviewed"},
+    )
     assert edit.status_code == 302
     history = browser.get(f"/records/events/{first.code}/history/").content.decode()
     assert "Wave 1 (Argun)" in history
@@ -93,8 +118,12 @@ def test_other_users_get_the_same_404_as_for_a_missing_record(org, signed_in) ->
     post(admin, "/records/persons/new/", {"full_name": "A B"})
     code = Person.objects.get().code
     ivan = signed_in("ivan")
-    for url in ("/records/", f"/records/persons/{code}/", "/records/persons/P-9999/",
-                "/records/persons/new/"):
+    for url in (
+        "/records/",
+        f"/records/persons/{code}/",
+        "/records/persons/P-9999/",
+        "/records/persons/new/",
+    ):
         assert ivan.get(url).status_code == 404
     assert admin.get("/records/persons/P-9999/").status_code == 404
     assert admin.get("/records/nonsense/").status_code == 404

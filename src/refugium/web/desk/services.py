@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from refugium.crypto import DecryptionFailed, Identity, Recipient
-from refugium.errors import BadInput, NotFound, RefugiumError
+from refugium.errors import BadInput, Conflict, NotFound, RefugiumError
 from refugium.web.access import holds_desk_key
 from refugium.web.accounts import keyring as keyrings
 from refugium.web.accounts import services as accounts
@@ -279,6 +279,15 @@ def get_attachment(submission: Submission, stored_name: str) -> Attachment:
     return attachment
 
 
+def reporter_attachments(submission: Submission) -> list[Attachment]:
+    """The files the reporter sent, oldest first (replies carry none)."""
+    return list(
+        Attachment.objects.filter(
+            message__submission=submission, message__author=Message.Author.REPORTER
+        ).order_by("id")
+    )
+
+
 @sensitive_variables("keys")
 def open_file(
     submission: Submission, stored_name: str, keys: Sequence[Identity], *, actor: str
@@ -391,10 +400,21 @@ def delete(submission: Submission, *, actor: str) -> Deleted:
     backups, and whatever researchers downloaded.
 
     Raises:
+        Conflict: the submission's files are evidence in the documentation database
+            (promoted and linked to an Information record); nothing is deleted.
         OSError: a file could not be shredded (the rows are gone; the sweep at the next
             start finishes the job).
     """
+    from refugium.web.records.models import InformationFile
+
     code = submission.code
+    linked = InformationFile.objects.filter(attachment__message__submission=submission)
+    if linked.exists():
+        codes = sorted({f"N-{pk:04d}" for pk in linked.values_list("information_id", flat=True)})
+        raise Conflict(
+            f"submission {code} was promoted and its files are linked to {', '.join(codes)} in "
+            "the records; remove those links there before deleting it"
+        )
     names = list(
         Attachment.objects.filter(message__submission=submission).values_list(
             "stored_name", flat=True

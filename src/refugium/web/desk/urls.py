@@ -11,4 +11,5 @@ urlpatterns = [
     path("<str:code>/reply/", views.reply, name="reply"),
     path("<str:code>/status/", views.status, name="status"),
     path("<str:code>/delete/", views.delete, name="delete"),
+    path("<str:code>/promote/", views.promote, name="promote"),
 ]

@@ -16,8 +16,8 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from refugium.crypto import Identity
-from refugium.errors import NotFound
-from refugium.web.access import desk_member
+from refugium.errors import Conflict, NotFound
+from refugium.web.access import desk_member, holds_desk_key
 from refugium.web.accounts.models import Desk
 from refugium.web.desk import filenames, services
 from refugium.web.desk.forms import ReplyForm, StatusForm
@@ -78,6 +78,9 @@ def _render_submission(
             "reply_form": reply_form or ReplyForm(),
             "status_form": StatusForm(initial={"status": view.status}),
             "done": request.GET.get("done", ""),
+            "can_promote": holds_desk_key(
+                request.user, getattr(request, "keyring", None), "documentation"
+            ),
         },
         status=status,
     )
@@ -153,5 +156,40 @@ def delete(request: HttpRequest, code: str) -> HttpResponse:
             "desk/delete_confirm.html",
             {"code": sub.code, "messages_count": sub.messages.count(), "files": files},
         )
-    result = services.delete(sub, actor=request.user.username)
+    try:
+        result = services.delete(sub, actor=request.user.username)
+    except Conflict as refused:
+        files = Attachment.objects.filter(message__submission=sub).count()
+        context = {
+            "code": sub.code,
+            "messages_count": sub.messages.count(),
+            "files": files,
+            "refused": refused.message,
+        }
+        return render(request, "desk/delete_confirm.html", context, status=409)
     return render(request, "desk/deleted.html", {"result": result})
+
+
+@never_cache
+@desk_member(INBOX)
+@require_POST
+@sensitive_variables("keys", "view", "testimony")
+def promote(request: HttpRequest, code: str) -> HttpResponse:
+    """A draft event in the documentation database from this submission (issue 5). Needs
+    the documentation desk's key as well: without it, the same 404 as any page of a desk
+    one is not on."""
+    from refugium.web.records import services as records
+    from refugium.web.records.views import detail_url
+
+    desk, keys = _context(request)
+    sub = _submission(desk, code)
+    try:
+        ws = records.workspace(request.user, request.keyring)  # type: ignore[attr-defined]
+    except (records.NoAccess, NotFound):
+        raise Http404 from None
+    view = services.read(sub, keys, actor=request.user.username)
+    testimony = "\n\n".join(
+        f"[{m.number}] {m.sent_on:%Y-%m-%d}\n{m.text}" for m in view.messages if m.from_reporter
+    )
+    event = records.promote(ws, sub, testimony, services.reporter_attachments(sub))
+    return redirect(detail_url(event))

@@ -630,3 +630,49 @@ def search_persons(ws: Workspace, query: str, *, limit: int = 200) -> list[tuple
     people = Person.objects.in_bulk(list(ranked))
     order = sorted(ranked, key=lambda pk: (ranked[pk][0], pk))[:limit]
     return [(people[pk], ranked[pk][1]) for pk in order]
+
+
+# --- From the inbox to records -----------------------------------------------------------------
+
+
+@sensitive_variables("testimony")
+def promote(ws: Workspace, submission: Any, testimony: str, attachments: Sequence[Any]) -> Event:
+    """A draft Event from an inbox submission, with a Source for the submission and an
+    Information record linking them that holds the reporter's words and the submission's
+    files (which stay where the intake stored them, encrypted to the intake desk).
+
+    The caller has read the submission with the intake desk's keys; ``testimony`` is the
+    reporter's text, re-sealed here under the documentation desk's key. Promoting twice
+    returns the event made the first time. One transaction; the audit log records the
+    promotion and each file linked, before anything is written.
+    """
+    from refugium.web.intake.models import Submission
+    from refugium.web.records.models import Information, InformationFile, Source
+
+    existing = Event.objects.filter(desk=ws.desk, submission=submission).first()
+    if existing is not None:
+        return existing
+    audit(ws.actor, "records.promote", "submission", submission.code)
+    for attachment in attachments:
+        audit(
+            ws.actor, "records.attach", "attachment", f"{submission.code}:{attachment.stored_name}"
+        )
+    with transaction.atomic():
+        event = Event(submission=submission)
+        save(ws, event, {"title": f"Inbox report {submission.code} (draft)"})
+        source = save(
+            ws,
+            Source(submission=submission),
+            # The kind of material (victim's or witness's testimony…) is the researcher's call.
+            {"title": f"Inbox report {submission.code}"},
+        )
+        information = save(
+            ws,
+            Information(source=source, event=event),
+            {"summary": testimony[:MAX_LONGTEXT], "reference": f"inbox {submission.code}"},
+        )
+        InformationFile.objects.bulk_create(
+            [InformationFile(information=information, attachment=a) for a in attachments]
+        )
+        Submission.objects.filter(pk=submission.pk).update(status=Submission.Status.PROMOTED)
+    return event

@@ -29,7 +29,15 @@ from refugium.errors import BadInput, NotFound
 from refugium.web.access import desk_member
 from refugium.web.records import forms as record_forms
 from refugium.web.records import services, timeline, vocab
-from refugium.web.records.models import RECORD_TYPES, Act, Event, Person, Place, Record
+from refugium.web.records.models import (
+    RECORD_TYPES,
+    Act,
+    Event,
+    Information,
+    Person,
+    Place,
+    Record,
+)
 from refugium.web.records.schema import Field
 
 DESK = services.DOCUMENTATION_DESK
@@ -412,9 +420,28 @@ def _render_detail(
             "related": _related(ws, row),
             "links": _link_actions(row),
             "has_timeline": isinstance(row, Event | Person | Place),
+            "files": _files(row),
             "nav": _nav(),
         },
     )
+
+
+def _files(row: Record) -> list[Shown]:
+    """Files of an inbox submission linked to an Information record: downloads through the
+    inbox, which needs the intake desk's key and records the download in the audit log."""
+    if not isinstance(row, Information):
+        return []
+    linked = row.files.select_related("attachment__message__submission").order_by("id")
+    return [
+        Shown(
+            f.attachment.stored_name,
+            reverse(
+                "desk:download",
+                args=[f.attachment.message.submission.code, f.attachment.stored_name],
+            ),
+        )
+        for f in linked
+    ]
 
 
 def _link_actions(row: Record) -> list[tuple[str, str]]:

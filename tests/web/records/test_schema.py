@@ -65,3 +65,25 @@ def test_identifying_fields_of_a_person_are_in_the_audited_column() -> None:
 
     identifying = {spec.name for spec in Person.SCHEMA if spec.identifying}
     assert {"full_name", "birth_date", "contacts", "sexual_orientation", "addresses"} <= identifying
+
+
+def test_the_data_model_doc_lists_every_field_where_the_schema_stores_it() -> None:
+    from pathlib import Path
+
+    from refugium.web.records.schema import PUBLIC_ESF
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "data-model.md").read_text("utf-8")
+    for kind, model in RECORD_TYPES.items():
+        section = text.split(f"### {model.__name__} (`{model.PREFIX}-0001`)")[1]
+        section = section.split("\n### ")[0]
+        rows = {
+            cells[0].strip("` "): (cells[2].strip(), cells[3].strip())
+            for line in section.splitlines()
+            if line.startswith("| `")
+            for cells in [line.strip("|").split("|")]
+        }
+        expected = {
+            name: ("plaintext", PUBLIC_ESF.get(kind, {}).get(name, "—")) for name in model.PUBLIC
+        }
+        expected |= {s.name: (f"sealed: {s.column}", s.esf or "—") for s in model.SCHEMA}
+        assert rows == expected, kind

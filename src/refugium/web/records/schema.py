@@ -69,13 +69,13 @@ EVENT: tuple[Field, ...] = (
         "when",
         _("When"),
         "date",
-        esf="0111/0113",
         help=_("As the source put it: “late February 2017”, “between 10 and 15 March”."),
+        esf="0113/0114",
     ),
-    Field("local_area", _("Local area"), esf="0108"),
-    Field("description", _("Description"), "longtext", esf="0114"),
-    Field("impact", _("Impact"), "longtext", esf="0115"),
-    Field("remarks", _("Remarks"), "longtext", esf="0120"),
+    Field("local_area", _("Local area"), esf="0112"),
+    Field("description", _("Description"), "longtext", esf="0115"),
+    Field("impact", _("Impact"), "longtext", esf="0116"),
+    Field("remarks", _("Remarks"), "longtext", esf="0150"),
     Field("source_ids", _("Record ids in other sources"), "list"),
 )
 
@@ -86,8 +86,8 @@ PERSON: tuple[Field, ...] = (
     _id("family_name", _("Family name"), esf="0903"),
     _id("other_names", _("Other names and spellings"), "list", esf="0904"),
     _id("birth_date", _("Birth date"), "date", esf="0911"),
-    _id("birth_place", _("Place of birth"), esf="0912"),
-    _id("home_place", _("Where the person lives or comes from")),
+    _id("birth_place", _("Place of birth"), esf="0912/0913"),
+    _id("home_place", _("Where the person lives or comes from"), esf="0910"),
     _id("sex", _("Sex"), "term", vocabulary="sex", esf="0915"),
     _id("gender_identity", _("Gender identity"), "term", vocabulary="gender-identity"),
     _id(
@@ -100,24 +100,24 @@ PERSON: tuple[Field, ...] = (
     _id("sogi_own_words", _("Gender and orientation in the person's own words"), "longtext"),
     _id("contacts", _("Contacts (phone, messenger, e-mail)"), "list"),
     _id("id_documents", _("Identity documents"), "list", esf="0917"),
-    _id("addresses", _("Addresses"), "list", esf="0960"),
+    _id("addresses", _("Addresses"), "list", esf="8003"),
     _id("source_ids", _("Record ids in other sources"), "list"),
-    Field("occupation", _("Occupation"), esf="0927"),
-    Field("physical_description", _("Physical description"), "longtext", esf="0929"),
-    Field("deceased", _("Deceased"), "bool", esf="0930"),
-    Field("date_of_death", _("Date of death"), "date", esf="0931"),
+    Field("occupation", _("Occupation"), esf="0922"),
+    Field("physical_description", _("Physical description"), "longtext", esf="0926"),
+    Field("deceased", _("Deceased"), "bool", esf="0927"),
+    Field("date_of_death", _("Date of death"), "date", esf="0928"),
     Field("remarks", _("Remarks"), "longtext", esf="0950"),
 )
 
 ACT: tuple[Field, ...] = (
-    Field("when", _("When"), "date", esf="2108/2109"),
-    _id("exact_location", _("Exact location"), esf="2111"),
-    Field("stated_reason", _("Stated reason"), "longtext", esf="2112"),
-    Field("methods", _("Methods of violence"), "terms", vocabulary="violence-methods", esf="2113"),
-    Field("attribution", _("Attribution"), "term", vocabulary="attribution", esf="2114"),
-    Field("physical_consequences", _("Physical consequences"), "longtext", esf="2115"),
-    Field("psychological_consequences", _("Psychological consequences"), "longtext", esf="2116"),
-    Field("age_at_time", _("Age at the time"), "int", esf="2117"),
+    Field("when", _("When"), "date", esf="2111/2121"),
+    _id("exact_location", _("Exact location"), esf="2112"),
+    Field("stated_reason", _("Stated reason"), "longtext", esf="2113"),
+    Field("methods", _("Methods of violence"), "terms", vocabulary="violence-methods", esf="2114"),
+    Field("attribution", _("Attribution"), "term", vocabulary="attribution", esf="2115"),
+    Field("physical_consequences", _("Physical consequences"), "longtext", esf="2116"),
+    Field("psychological_consequences", _("Psychological consequences"), "longtext", esf="2117"),
+    Field("age_at_time", _("Age at the time"), "int", esf="2118"),
     Field(
         "characteristics",
         _("Targeted for (characteristics, perceived or actual)"),
@@ -125,22 +125,22 @@ ACT: tuple[Field, ...] = (
         vocabulary="victim-characteristics",
         esf="2121",
     ),
-    Field("location_type", _("Type of location"), "term", vocabulary="location-types", esf="2122"),
+    Field("location_type", _("Type of location"), "term", vocabulary="location-types", esf="2153"),
     # Arrest and detention (ESF 31xx)
     Field(
-        "detention_type", _("Type of detention"), "term", vocabulary="detention-types", esf="3102"
+        "detention_type", _("Type of detention"), "term", vocabulary="detention-types", esf="3112"
     ),
-    Field("detention_conditions", _("Conditions of detention"), "longtext", esf="3104"),
-    Field("whereabouts", _("Whereabouts"), "term", vocabulary="whereabouts", esf="3106"),
-    Field("legal_counsel", _("Legal counsel"), "term", vocabulary="legal-counsel", esf="3107"),
+    Field("detention_conditions", _("Conditions of detention"), "longtext", esf="3113"),
+    Field("whereabouts", _("Whereabouts"), "term", vocabulary="whereabouts", esf="3114"),
+    Field("legal_counsel", _("Legal counsel"), "term", vocabulary="legal-counsel", esf="3115"),
     # Killing (ESF 32xx)
-    Field("autopsy", _("Autopsy"), "term", vocabulary="autopsy", esf="3202"),
+    Field("autopsy", _("Autopsy"), "term", vocabulary="autopsy", esf="3212"),
     Field(
         "death_certificate",
         _("Death certificate"),
         "term",
         vocabulary="death-certificate",
-        esf="3203",
+        esf="3213",
     ),
     # Torture (ESF 33xx)
     Field(
@@ -148,31 +148,31 @@ ACT: tuple[Field, ...] = (
         _("Statement signed"),
         "term",
         vocabulary="statements-signed",
-        esf="3302",
+        esf="3311",
     ),
     Field(
         "medical_attention",
         _("Medical attention"),
         "term",
         vocabulary="medical-attention",
-        esf="3303",
+        esf="3312",
     ),
-    Field("intent", _("Intent"), "term", vocabulary="intent", esf="3304"),
+    Field("intent", _("Intent"), "term", vocabulary="intent", esf="3351"),
     Field("remarks", _("Remarks"), "longtext", esf="2150"),
     Field("source_ids", _("Record ids in other sources"), "list"),
 )
 
 INVOLVEMENT: tuple[Field, ...] = (
     Field(
-        "degree", _("Degree of involvement"), "term", vocabulary="involvement-degrees", esf="2403"
+        "degree", _("Degree of involvement"), "term", vocabulary="involvement-degrees", esf="2409"
     ),
-    Field("unit", _("Unit or agency"), esf="2404"),
+    Field("unit", _("Unit or agency")),
     Field(
         "latest_status",
         _("Latest status as perpetrator"),
         "term",
         vocabulary="perpetrator-status",
-        esf="2406",
+        esf="2422",
     ),
     Field("remarks", _("Remarks"), "longtext", esf="2450"),
 )
@@ -188,18 +188,18 @@ PLACE: tuple[Field, ...] = (
 )
 
 SOURCE: tuple[Field, ...] = (
-    Field("title", _("Title or short description"), esf="2502"),
+    Field("title", _("Title or short description")),
     Field(
         "material_type",
         _("Type of source material"),
         "term",
         vocabulary="source-material-types",
-        esf="2514",
+        esf="2512",
     ),
     Field("language", _("Language"), esf="2510"),
-    Field("date", _("Date of the source"), "date", esf="2512"),
-    _id("name", _("Name of the source")),
-    _id("contact", _("How to reach the source"), "longtext"),
+    Field("date", _("Date of the source"), "date", esf="2511"),
+    _id("name", _("Name of the source"), esf="0903"),
+    _id("contact", _("How to reach the source"), "longtext", esf="8005-8008"),
     Field("remarks", _("Remarks"), "longtext"),
 )
 
@@ -211,9 +211,9 @@ INFORMATION: tuple[Field, ...] = (
         vocabulary="source-connections",
         esf="2509",
     ),
-    Field("reliability", _("Reliability"), "term", vocabulary="reliability", esf="2516"),
-    Field("received", _("Date received"), "date", esf="2512"),
-    Field("summary", _("What the source says"), "longtext", esf="2517"),
+    Field("reliability", _("Reliability"), "term", vocabulary="reliability", esf="2553"),
+    Field("received", _("Date received"), "date", esf="2560"),
+    Field("summary", _("What the source says"), "longtext"),
     Field("reference", _("Where in the source (page, minute, passage)")),
     Field("remarks", _("Remarks"), "longtext", esf="2550"),
 )
@@ -226,19 +226,19 @@ INTERVENTION: tuple[Field, ...] = (
         _("Type of intervention"),
         "term",
         vocabulary="intervention-types",
-        esf="2603",
+        esf="2609",
     ),
-    Field("when", _("Date"), "date", esf="2605"),
-    Field("parties_requested", _("Parties requested"), "longtext", esf="2606"),
-    Field("response", _("Response"), "term", vocabulary="intervention-responses", esf="2607"),
-    Field("status", _("Status"), "term", vocabulary="intervention-status", esf="2610"),
-    Field("impact", _("Impact"), "longtext", esf="2608"),
+    Field("when", _("Date"), "date", esf="2611"),
+    Field("parties_requested", _("Parties requested"), "longtext", esf="2612"),
+    Field("response", _("Response"), "term", vocabulary="intervention-responses", esf="2613"),
+    Field("status", _("Status"), "term", vocabulary="intervention-status", esf="2651"),
+    Field("impact", _("Impact"), "longtext", esf="2614"),
     Field("remarks", _("Remarks"), "longtext", esf="2650"),
 )
 
 RELATIONSHIP: tuple[Field, ...] = (
     Field(
-        "relationship_type", _("Relationship"), "term", vocabulary="relationship-types", esf="2303"
+        "relationship_type", _("Relationship"), "term", vocabulary="relationship-types", esf="2309"
     ),
     Field(
         "danger",
@@ -246,8 +246,21 @@ RELATIONSHIP: tuple[Field, ...] = (
         "bool",
         help=_("Relatives and acquaintances who threaten or informed on the person."),
     ),
-    Field("when", _("Dates"), "date", esf="2304/2305"),
-    Field("remarks", _("Remarks"), "longtext"),
+    Field("when", _("Dates"), "date", esf="2310/2311"),
+    Field("remarks", _("Remarks"), "longtext", esf="2350"),
 )
 
-CHAIN: tuple[Field, ...] = (Field("remarks", _("Remarks"), "longtext"),)
+CHAIN: tuple[Field, ...] = (Field("remarks", _("Remarks"), "longtext", esf="2250"),)
+
+# ESF field numbers of the plaintext columns (links and public coded fields), by record kind,
+# for docs/data-model.md and for exports that name ESF fields. Columns without an ESF
+# counterpart (Place, a record ESF lacks; regions, ours) are absent.
+PUBLIC_ESF: dict[str, dict[str, str]] = {
+    "event": {"region": "0111", "violation_status": "0151", "status": "0172"},
+    "act": {"event": "2103", "victim": "2102", "act_type": "2109", "victim_status": "2123"},
+    "involvement": {"act": "2404", "perpetrator": "2402", "perpetrator_type": "2412"},
+    "information": {"source": "2502", "event": "2503", "person": "2504"},
+    "intervention": {"event": "2603", "victim": "2604", "party": "2602"},
+    "chain": {"from_event": "2202", "to_event": "2203", "chain_type": "2209"},
+    "relationship": {"person": "2302", "other": "2303"},
+}

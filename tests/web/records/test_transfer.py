@@ -178,3 +178,25 @@ def test_one_hundred_thousand_rows_import_in_one_transaction(ws, tmp_path) -> No
     path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
     assert transfer.import_file(ws, path, "persons").imported == 100_000
     assert Person.objects.count() == 100_000
+
+
+def test_a_json_export_names_the_esf_fields_and_a_failed_write_leaves_nothing(
+    ws, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    transfer.import_file(ws, write(tmp_path, "src.csv", "id,full_name\n1,Ann Bee\n"), "persons")
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    out = exports / "persons.json"
+    transfer.export(ws, "persons", out)
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["kind"] == "person"
+    assert document["esf"]["full_name"] == "0903"
+    assert document["esf"]["code"] == "0901"
+
+    def full_disk(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        transfer.export(ws, "persons", exports / "again.json")
+    assert sorted(p.name for p in exports.iterdir()) == ["persons.json"]

@@ -32,13 +32,15 @@ from refugium.errors import BadInput, Conflict, NotFound
 from refugium.web.core.auditing import record as audit
 from refugium.web.records import services
 from refugium.web.records.models import Act, Event, Person, Place, Record, TermField
-from refugium.web.records.schema import Field
+from refugium.web.records.schema import PUBLIC_ESF, Field
 from refugium.web.records.services import Workspace
 
 KINDS: dict[str, type[Record]] = {"persons": Person, "events": Event, "acts": Act}
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_CELL = 100_000
 LIST_SEPARATOR = "|"
+# ESF's record-number field of each format: what a refugium code stands in for.
+ESF_RECORD_NUMBER = {"event": "0101", "person": "0901", "act": "2101"}
 
 # The columns of ``refugium link``'s input that are not field names here.
 LINK_CONTRACT = {"place": "home_place", "gender": "sex"}
@@ -426,7 +428,8 @@ def export(ws: Workspace, kind: str, path: Path, *, redacted: bool = False) -> E
     if path.suffix.lower() not in (".csv", ".json"):
         raise BadInput(f"{path.name}: give a .csv or a .json file to write")
     model = KINDS[kind]
-    public = [name for name in model.PUBLIC]
+    # An inbox code means nothing outside the desk and ties a record to a reporter's thread.
+    public = [name for name in model.PUBLIC if not (redacted and name == "submission")]
     kept = [
         spec
         for spec in model.SCHEMA
@@ -460,7 +463,7 @@ def export(ws: Workspace, kind: str, path: Path, *, redacted: bool = False) -> E
                     "..".join(b.strftime("%Y-%m") if b else "" for b in bounds) if when else ""
                 )
         rows.append(out)
-    _write(path, rows)
+    _write(path, rows, model)
     if redacted:
         report = {
             "kind": kind,
@@ -493,17 +496,30 @@ def _flat(value: Any) -> str:
     return str(value)
 
 
-def _write(path: Path, rows: list[dict[str, Any]]) -> None:
+def esf_numbers(model: type[Record]) -> dict[str, str]:
+    """The ESF field number of each exported field that has one (docs/data-model.md)."""
+    kind = services.kind_of(model)
+    numbers = {"code": ESF_RECORD_NUMBER[kind]} if kind in ESF_RECORD_NUMBER else {}
+    numbers |= PUBLIC_ESF.get(kind, {})
+    numbers |= {spec.name: spec.esf for spec in model.SCHEMA if spec.esf}
+    return numbers
+
+
+def _write(path: Path, rows: list[dict[str, Any]], model: type[Record]) -> None:
+    """Written beside the target and renamed over it: a full disk leaves no half a file."""
     tmp = path.with_name(f".{path.name}.partial")
-    if path.suffix.lower() == ".json":
-        tmp.write_text(
-            json.dumps({"records": rows}, ensure_ascii=False, indent=1), encoding="utf-8"
-        )
-    else:
-        columns = list(rows[0]) if rows else ["code"]
-        with tmp.open("w", encoding="utf-8", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=columns)
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: _flat(v) for k, v in row.items()})
-    tmp.replace(path)
+    try:
+        if path.suffix.lower() == ".json":
+            document = {"kind": services.kind_of(model), "esf": esf_numbers(model), "records": rows}
+            tmp.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+        else:
+            columns = list(rows[0]) if rows else ["code"]
+            with tmp.open("w", encoding="utf-8", newline="") as out:
+                writer = csv.DictWriter(out, fieldnames=columns)
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow({k: _flat(v) for k, v in row.items()})
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -213,7 +213,8 @@ INFORMATION: tuple[Field, ...] = (
     ),
     Field("reliability", _("Reliability"), "term", vocabulary="reliability", esf="2553"),
     Field("received", _("Date received"), "date", esf="2560"),
-    Field("summary", _("What the source says"), "longtext"),
+    # A testimony names people (victims, perpetrators, relatives): reading it is audited.
+    _id("summary", _("What the source says"), "longtext"),
     Field("reference", _("Where in the source (page, minute, passage)")),
     Field("remarks", _("Remarks"), "longtext", esf="2550"),
 )

@@ -70,7 +70,7 @@ TITLES = {
     "relationship": _("Relationships"),
 }
 # The field of ``details`` shown as a record's title in lists and links.
-TITLE_FIELD = {"event": "title", "place": "name", "source": "title", "information": "summary"}
+TITLE_FIELD = {"event": "title", "place": "name", "source": "title", "information": "reference"}
 
 
 def _language() -> str:

@@ -16,6 +16,7 @@ from refugium.web.records.models import (
     ChainLink,
     Event,
     Information,
+    Intervention,
     Involvement,
     Person,
     Place,
@@ -205,3 +206,18 @@ def test_records_of_another_desk_are_not_found(ws) -> None:  # type: ignore[no-u
         services.get(ws, "person", p.code)
     with pytest.raises(NotFound):
         services.get(ws, "person", "P-x1")
+
+
+def test_interventions_keep_their_type_and_status_sealed(ws) -> None:  # type: ignore[no-untyped-def]
+    victim = person(ws, full_name="X Y")
+    with pytest.raises(BadInput, match="intervention"):
+        services.save(ws, Intervention(), {"intervention_type": "appeal"})
+    kinds = [t.key for t in ws.terms("intervention-types")]
+    item = services.save(
+        ws,
+        Intervention(victim=victim),
+        {"intervention_type": kinds[0], "when": "April 2017", "parties_requested": "UN WGEID"},
+    )
+    assert services.read(ws, item)["intervention_type"] == kinds[0]
+    assert kinds[0].encode() not in bytes(item.details)
+    assert list(victim.interventions.all()) == [item]

@@ -5,11 +5,15 @@ from __future__ import annotations
 import errno
 import gc
 import io
+import os
 import random
+import re
+import resource
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +21,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+import refugium.crypto.stream as stream
 from refugium.crypto import (
     AgeEncryptingWriter,
     BadInput,
@@ -51,6 +56,23 @@ def encrypt_streaming(data: bytes, identity: Identity, piece_size: int = 10_000)
 
 def stream_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name in ("age-encrypt", "age-decrypt")]
+
+
+def process_gone(pid: int) -> bool:
+    """No process ``pid`` any more, not even a zombie: it ended and was reaped."""
+    return not os.path.exists(f"/proc/{pid}")
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.01)
+
+
+def header_length(age_file: bytes) -> int:
+    return age_file.index(b"\n", age_file.index(b"\n--- ") + 1) + 1
 
 
 # Sizes where age's chunking changes: empty, one byte, around one and two 64 KiB chunks,
@@ -275,6 +297,188 @@ def test_writers_in_parallel_threads() -> None:
     assert results == dict.fromkeys(range(6), True)
 
 
+# The worker process
+
+
+def test_the_worker_process_ends_with_the_writer(identity: Identity) -> None:
+    open_fds = len(os.listdir("/proc/self/fd"))
+    closed = AgeEncryptingWriter(io.BytesIO(), [identity.recipient])
+    closed.write(b"x" * 1000)
+    closed.close()
+    assert closed._process.returncode == 0
+    assert process_gone(closed._process.pid) is True
+    aborted = AgeEncryptingWriter(io.BytesIO(), [identity.recipient])
+    aborted.write(b"x" * 1000)
+    assert process_gone(aborted._process.pid) is False
+    aborted.abort()
+    assert aborted._process.returncode == -9  # killed, never told the input had ended
+    assert process_gone(aborted._process.pid) is True
+    assert len(os.listdir("/proc/self/fd")) == open_fds  # every pipe closed
+
+
+@pytest.mark.parametrize("finish", ["close", "abort"])
+def test_abort_once_the_worker_has_read_everything_leaves_no_decryptable_file(
+    identity: Identity, finish: str
+) -> None:
+    # The worker holds the last partial chunk and waits for more input. Had abort closed its
+    # stdin rather than killing it, it would now write the final chunk: a valid age file of
+    # the prefix. The control with close() shows that nothing else is missing for that.
+    data = data_of(3 * CHUNK + 100)
+    out = io.BytesIO()
+    writer = AgeEncryptingWriter(out, [identity.recipient])
+    writer.write(data)
+
+    def all_full_chunks_out() -> bool:
+        # Everything but the last partial chunk has come out: the worker has read it all.
+        ciphertext = out.getvalue()
+        if b"\n--- " not in ciphertext:
+            return False
+        return len(ciphertext) == header_length(ciphertext) + 16 + 3 * (CHUNK + 16)
+
+    wait_for(all_full_chunks_out)
+    if finish == "close":
+        writer.close()
+        assert decrypt(out.getvalue(), [identity]) == data
+    else:
+        writer.abort()
+        assert all_full_chunks_out() is True  # not a byte more
+        with pytest.raises(DecryptionFailed):
+            decrypt(out.getvalue(), [identity])
+
+
+def test_the_worker_gets_no_recipient_on_its_command_line_and_no_environment(
+    identity: Identity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ps shows every process's command line to every user, and the environment of the
+    # server may hold secrets (REFUGIUM_SECRET_KEY): neither reaches the worker.
+    monkeypatch.setenv("REFUGIUM_CANARY_SECRET", "do-not-copy")
+    out = io.BytesIO()
+    writer = AgeEncryptingWriter(out, [identity.recipient])
+    writer.write(data_of(2 * CHUNK))
+    wait_for(lambda: len(out.getvalue()) > 0)
+    pid = writer._process.pid
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    environ = Path(f"/proc/{pid}/environ").read_bytes()
+    writer.close()
+    assert cmdline[1:] == [b"-I", stream._WORKER.encode(), b""]
+    assert str(identity.recipient).encode() not in b"".join(cmdline)
+    assert b"do-not-copy" not in environ
+    assert environ == b""
+    assert decrypt(out.getvalue(), [identity]) == data_of(2 * CHUNK)
+
+
+@pytest.mark.parametrize("header", [b"", b"age1notarecipient\n\n", b"\n", b"x" * 5000])
+def test_the_worker_refuses_a_bad_recipient_header(header: bytes) -> None:
+    done = subprocess.run(
+        [sys.executable, "-I", stream._WORKER],
+        input=header + b"plaintext",
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout == b""
+    assert re.fullmatch(rb"[A-Za-z]+( errno \d+)?\n", done.stderr), done.stderr
+
+
+def core_limit(pid: int) -> str:
+    limits = Path(f"/proc/{pid}/limits").read_text()
+    (line,) = [line for line in limits.splitlines() if line.startswith("Max core file size")]
+    return " ".join(line.split()[4:6])
+
+
+def test_the_worker_cannot_leave_a_core_file(identity: Identity) -> None:
+    # Whatever limit it inherits (`refugium serve` sets 0; this test allows core files), the
+    # worker, which holds plaintext, sets its own to 0.
+    soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+    try:
+        assert core_limit(os.getpid()) != "0 0"
+        out = io.BytesIO()
+        writer = AgeEncryptingWriter(out, [identity.recipient])
+    finally:
+        resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
+    writer.write(data_of(2 * CHUNK))
+    # Output means the worker is past its set-up, which lowers the limit first.
+    wait_for(lambda: len(out.getvalue()) > 0)
+    assert core_limit(writer._process.pid) == "0 0"
+    writer.abort()
+
+
+def fake_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str) -> None:
+    path = tmp_path / "worker.py"
+    path.write_text(textwrap.dedent(code))
+    monkeypatch.setattr(stream, "_WORKER", str(path))
+
+
+def encrypt_all(identity: Identity, data: bytes) -> None:
+    with AgeEncryptingWriter(io.BytesIO(), [identity.recipient]) as writer:
+        for piece in pieces(data, CHUNK):
+            writer.write(piece)
+
+
+@pytest.mark.parametrize("size", [0, 3 * MiB])
+def test_a_failing_worker_raises_with_a_short_safe_message(
+    identity: Identity, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    # A worker that dies at once, after a long line on stderr: the error comes from write
+    # (the pipe breaks) or from close, and quotes at most a short, sanitised start of it.
+    fake_worker(
+        tmp_path,
+        monkeypatch,
+        """
+        import sys
+        sys.stderr.write("Oops<script>" + "x" * 100_000 + "\\n")
+        sys.exit(3)
+    """,
+    )
+    with pytest.raises(RuntimeError) as caught:
+        encrypt_all(identity, data_of(size))
+    message = str(caught.value)
+    # Exit status 3, or another when its stderr, non-blocking, could not take the whole line.
+    assert re.fullmatch(
+        r"age encryption failed \(worker exit status \d+: Oops\?script\?x+\)", message
+    )
+    assert len(message) < 300
+    assert stream_threads() == []
+
+
+def test_a_worker_that_cannot_start_raises(
+    identity: Identity, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream, "_WORKER", str(tmp_path / "missing.py"))
+    with pytest.raises(RuntimeError, match=r"worker exit status 2: .*can.t open file"):
+        encrypt_all(identity, b"x")
+
+
+def test_the_worker_reports_a_failure_in_one_line_without_plaintext(identity: Identity) -> None:
+    # Its stdout is a pipe nobody reads: the first chunk of ciphertext fails with EPIPE.
+    canary = b"CANARY-plaintext-on-stderr-" * 10_000
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", stream._WORKER],
+            input=f"{identity.recipient}\n\n".encode() + canary,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert re.fullmatch(rb"[A-Za-z]+( errno \d+)?\n", done.stderr), done.stderr
+    assert b"CANARY" not in done.stderr
+    # The same worker, with a reader, succeeds.
+    works = subprocess.run(
+        [sys.executable, "-I", stream._WORKER],
+        input=f"{identity.recipient}\n\n".encode() + canary,
+        capture_output=True,
+        check=True,
+    )
+    assert works.stderr == b""
+    assert decrypt(works.stdout, [identity]) == canary
+
+
 # Decryption failures
 
 
@@ -415,11 +619,18 @@ MEMORY_PROBE = textwrap.dedent(
     rng = random.Random(1)
     path = os.path.join(folder, "big.age")
 
+    def worker_hwm(pid):
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+
     def encrypt_to_file(size):
         with open(path, "wb", buffering=0) as out:
             with AgeEncryptingWriter(out, [identity.recipient]) as writer:
                 for _ in range(size // 65536):
                     writer.write(rng.randbytes(65536))
+                # The worker, still alive: waiting for the end of its input.
+                return worker_hwm(writer._process.pid)
 
     def decrypt_from_file():
         n = 0
@@ -428,10 +639,10 @@ MEMORY_PROBE = textwrap.dedent(
                 n += len(piece)
         return n
 
-    encrypt_to_file(4 << 20)
+    small_worker = encrypt_to_file(4 << 20)
     decrypt_from_file()
     before = hwm()
-    encrypt_to_file(total)
+    large_worker = encrypt_to_file(total)
     after_encrypt = hwm()
     assert decrypt_from_file() == total
     after_decrypt = hwm()
@@ -439,7 +650,7 @@ MEMORY_PROBE = textwrap.dedent(
     encrypt(b"\\0" * (total // 4), [identity.recipient])
     after_control = hwm()
     os.unlink(path)
-    print(before, after_encrypt, after_decrypt, after_control)
+    print(before, after_encrypt, after_decrypt, after_control, small_worker, large_worker)
     """
 )
 
@@ -452,8 +663,13 @@ def test_memory_stays_flat_for_200_mib(tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    before, after_encrypt, after_decrypt, after_control = map(int, result.stdout.split())
+    before, after_encrypt, after_decrypt, after_control, small_worker, large_worker = map(
+        int, result.stdout.split()
+    )
     assert after_encrypt - before < 32 * MiB
+    # The worker process: an interpreter with pyrage (about 12 MiB), whatever the size.
+    assert large_worker < 32 * MiB
+    assert large_worker - small_worker < 8 * MiB
     assert after_decrypt - before < 32 * MiB
     # The probe can see growth: holding a quarter of the file (plus its ciphertext) shows.
     assert after_control - after_decrypt > total // 4

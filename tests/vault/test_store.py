@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -712,3 +713,77 @@ def test_a_crash_at_any_step_leaves_nothing_or_the_whole_file(
     assert (report.temp_removed, report.orphans_removed) == (expected_temp, expected_files)
     assert listing(store.tmp) == []
     assert listing(store.files) == []
+
+
+# The server process killed mid-upload. The worker process that encrypts then sees the end of
+# its input, which would finish the age stream; the file must stay unfinished all the same.
+
+KILLED_MID_UPLOAD = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    from pathlib import Path
+    from refugium.crypto import Identity
+    from refugium.vault import EncryptedStore
+    from tests.vault.conftest import data_of
+
+    root, secret, when, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    store = EncryptedStore(Path(root))
+    upload = store.begin([Identity.from_secret_string(secret).recipient])
+    upload.write(data_of(size))
+    if when == "after-all-was-read":
+        # Wait until every full chunk is in the file: the worker has read all the input and
+        # holds only the last, partial chunk, which it writes once its input ends.
+        (temp,) = list(store.tmp.iterdir())
+        while True:
+            content = temp.read_bytes()
+            if b"\\n--- " in content:
+                header = content.index(b"\\n", content.index(b"\\n--- ") + 1) + 1
+                if len(content) == header + 16 + (size // 65536) * (65536 + 16):
+                    break
+            time.sleep(0.01)
+    print(upload._writer._process.pid, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def ended(pid: int) -> bool:
+    """Exited: gone, or a zombie its new parent has not reaped (not ours to reap)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_bytes()
+    except FileNotFoundError:
+        return True
+    return raw[raw.rindex(b")") + 2 :].split()[0] == b"Z"
+
+
+@pytest.mark.parametrize(
+    ("when", "size"), [("midway", 3 * MiB), ("after-all-was-read", 3 * 65536 + 100)]
+)
+def test_a_killed_server_leaves_no_valid_age_file(
+    tmp_path: Path, identity: Identity, when: str, size: int
+) -> None:
+    root = tmp_path / "vault"
+    result = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_UPLOAD, str(root), identity.to_secret_string(), when,
+         str(size)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[2],
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode == -9, result.stderr
+    worker = int(result.stdout)
+    deadline = time.monotonic() + 20
+    while not ended(worker):
+        assert time.monotonic() < deadline, "the worker outlived its parent"
+        time.sleep(0.01)
+    store = EncryptedStore(root)
+    assert listing(store.files) == []
+    (temp,) = listing(store.tmp)
+    content = (store.tmp / temp).read_bytes()
+    if when == "after-all-was-read":
+        # Nothing was added after the parent died: the worker's final chunk went nowhere.
+        assert len(content) == header_length(content) + 16 + 3 * (65536 + 16)
+    with pytest.raises(DecryptionFailed):
+        decrypt(content, [identity])
+    assert store.sweep(set()) == SweepReport(1, 0, 0, ())

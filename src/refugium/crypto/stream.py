@@ -1,32 +1,49 @@
 """Streaming age encryption and decryption, with memory that stays flat whatever the size.
 
 A Django upload handler is *pushed* chunks, while pyrage's ``encrypt_io`` *pulls* them from a
-reader. ``AgeEncryptingWriter`` bridges the two with an ``os.pipe`` and one worker thread:
-``write`` puts plaintext into the pipe, the worker runs ``pyrage.encrypt_io`` with the pipe's
-read end as its reader. ``iter_decrypted`` is the same bridge the other way, for HTTP
-downloads. The pipe holds at most its kernel buffer (64 KiB on Linux), so no plaintext ever
-sits in a temporary file and memory does not grow with the file (DESIGN.md section 3).
+reader. ``AgeEncryptingWriter`` bridges the two through a worker **process**
+(``_encrypt_worker.py``): ``write`` puts plaintext into a pipe to the worker's stdin, the
+worker runs ``pyrage.encrypt_io`` and writes the age file to its stdout, another pipe, and a
+relay thread here copies that ciphertext into the output. pyrage holds the GIL while it
+encrypts; in a thread it shared one core with the multipart parsing and hashing of the
+upload, in a process of its own it has another (benchmarks/intake.py, 400 MiB on two cores:
+0.20 of the stock age CLI's throughput with a thread, 0.27 with the process). Starting the
+worker costs about 15 ms per file. ``iter_decrypted`` is a thread-based bridge the other way,
+for HTTP downloads, where the network sets the pace. Each pipe holds at most its kernel
+buffer (64 KiB on Linux, widened to 1 MiB to and from the worker), so no plaintext ever sits
+in a temporary file and memory does not grow with the file (DESIGN.md section 3).
 
-Two properties of pyrage 1.4 shape the code (woodruffw/pyrage, ``src/lib.rs``):
+The output is written here, by the relay thread, never by the worker, which never gets the
+file: a full disk or any other error of the output is raised here as itself, and once this
+process is gone nothing can write to the file any more. Three properties shape the code:
 
-- ``encrypt_io`` and ``decrypt_io`` write through a Rust ``BufWriter`` that is flushed when it
-  is dropped, and Rust ignores errors of that last flush. A full disk on the final bytes would
-  therefore pass unnoticed. Every output goes through ``_Sink``, which remembers the first
-  error it saw; ``close`` re-raises it.
-- Reaching the end of the reader *finishes* the age stream: a reader that merely returned
-  end-of-file on abort would leave a valid age file of everything written so far. On abort the
-  reader raises instead, so the worker fails before it can write the final chunk.
-
-pyrage does not release the GIL while it encrypts (tens of microseconds per 64 KiB chunk);
-other threads run while the worker waits in ``os.read`` on the pipe or in the output's write.
+- Reaching the end of its stdin *finishes* the age stream: closing the pipe to abort would
+  leave a valid age file of everything written so far. ``abort`` kills the worker first; the
+  final chunk is never written. If this process dies mid-upload, the worker does see end of
+  file and finishes, but its final chunk goes to a pipe that has lost its only reader: the
+  write fails with EPIPE, the worker exits, and the file stays without the final chunk.
+- pyrage's ``encrypt_io`` and ``decrypt_io`` write through a Rust ``BufWriter`` that is
+  flushed when it is dropped, and Rust ignores errors of that last flush
+  (woodruffw/pyrage 1.4, ``src/lib.rs``). Every output here goes through ``_Sink``, which
+  remembers the first error it saw; ``close`` re-raises it. The worker does the same for
+  its stdout.
+- The worker's stderr is a pipe, non-blocking on the worker's side and read only after it
+  has exited. It carries one line of the worker's own (an exception's type, never its
+  message), so it holds no plaintext, and whatever else would not fit is lost rather than
+  blocking the worker.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import subprocess
+import sys
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Protocol
 
@@ -39,19 +56,28 @@ DEFAULT_CHUNK_BYTES = 1 << 16
 
 _DECRYPT_MESSAGE = "Could not decrypt: wrong key, or the file is damaged."
 
+# Run by path, not with -m, so that the worker imports none of refugium (see its docstring).
+_WORKER = str(Path(__file__).with_name("_encrypt_worker.py"))
+# Linux's default pipe buffer is 64 KiB; 1 MiB (the unprivileged maximum,
+# /proc/sys/fs/pipe-max-size) takes an upload handler's 1 MiB chunk in one go.
+_PIPE_BYTES = 1 << 20
+# The worker's whole environment: nothing of the server's is copied into it.
+_WORKER_ENVIRONMENT: dict[str, str] = {}
+# What is read of the worker's stderr, and how much of its first line an error quotes.
+_REPORT_BYTES = 256
+_REPORT_CHARS = 200
+
 
 class _Writable(Protocol):
-    """What the streams write to: any binary file object (``BinaryIO``) will do."""
+    """What the streams write to: any binary file object (``BinaryIO``) will do. ``write``
+    must copy what it keeps: the memoryview it gets is reused."""
 
     def write(self, data: memoryview, /) -> int | None: ...
 
 
-class _Aborted(Exception):
-    """Raised inside the worker to make pyrage stop without finishing the stream."""
-
-
 class _Sink:
-    """The file-like object pyrage writes to: passes bytes on, remembers the first error.
+    """The output as pyrage (decryption) and the relay (encryption) write to it: passes bytes
+    on, remembers the first error.
 
     ``write`` returns the number of bytes taken, as pyo3-file requires, and retries short
     writes of the underlying object itself.
@@ -61,7 +87,7 @@ class _Sink:
         self._out = out
         self.error: BaseException | None = None
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
         try:
             view = memoryview(data)
             while view:
@@ -87,24 +113,6 @@ class _Sink:
             raise
 
 
-class _PipeReader:
-    """The file-like object ``encrypt_io`` reads plaintext from: the pipe's read end.
-
-    After an abort it raises rather than return end-of-file, even when the abort is what woke
-    it (closing the write end makes a blocked ``os.read`` return ``b""``).
-    """
-
-    def __init__(self, fd: int, cancelled: threading.Event) -> None:
-        self._fd = fd
-        self._cancelled = cancelled
-
-    def read(self, size: int = -1) -> bytes:
-        data = os.read(self._fd, size if size > 0 else DEFAULT_CHUNK_BYTES)
-        if self._cancelled.is_set():
-            raise _Aborted
-        return data
-
-
 class _WriteEnd:
     """The pipe's write end, closed exactly once by whichever of close, abort or the
     finaliser comes first."""
@@ -127,69 +135,167 @@ class _WriteEnd:
 
 
 class _Outcome:
-    """What a worker thread leaves behind. Workers hold this, never the object that started
-    them, so that an abandoned writer or iterator can be garbage-collected (and its
-    finaliser run) while its worker is still blocked on the pipe."""
+    """What a decrypting thread leaves behind. It holds this, never the iterator that started
+    it, so that an abandoned iterator can be garbage-collected (and its finaliser run) while
+    the thread is still blocked on the pipe."""
 
     error: BaseException | None = None
 
 
-def _encrypt_worker(
-    reader: _PipeReader, sink: _Sink, recipients: list[Any], read_fd: int, outcome: _Outcome
-) -> None:
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _widen(fd: int) -> None:
+    # Best effort: past the per-user limit of pipe memory the kernel refuses (EPERM) and the
+    # pipe keeps its default size, which only costs speed.
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+
+
+def _relay(read_fd: int, sink: _Sink, process: subprocess.Popen[bytes]) -> None:
+    """The relay thread: the worker's stdout into the output until end of file."""
+    buffer = bytearray(_PIPE_BYTES)
+    view = memoryview(buffer)
     try:
-        pyrage.encrypt_io(reader, sink, recipients)
-    except BaseException as error:
-        outcome.error = error
+        while True:
+            received = os.readv(read_fd, [buffer])
+            if not received:
+                break
+            sink.write(view[:received])
+        sink.flush()
+    except BaseException:
+        # The output failed (the sink has the error). Kill the worker, so that neither it
+        # nor a write() blocked on the full pipe to it waits for a reader that is gone.
+        process.kill()
     finally:
-        # Closing the read end makes a write() blocked on a full pipe fail with EPIPE
-        # instead of waiting forever for a worker that is gone.
         os.close(read_fd)
 
 
-def _abandon(cancelled: threading.Event, write_end: _WriteEnd) -> None:
-    # Runs when an AgeEncryptingWriter is garbage-collected unclosed: stop the worker
-    # without finishing the stream, so neither the thread nor a valid prefix survives.
-    cancelled.set()
-    write_end.close()
+class _Worker:
+    """The worker process and the pipes to it. Holds nothing of the writer, so that the
+    writer's finaliser can stop it."""
+
+    def __init__(self, recipients: Sequence[Recipient], sink: _Sink) -> None:
+        # Recipients go first on the worker's stdin, never on its command line (``ps``
+        # shows that to every user); the environment is empty, so that nothing of this
+        # process's (a secret in a variable) is copied into the worker.
+        command = [sys.executable, "-I", _WORKER]
+        header = "".join(f"{recipient}\n" for recipient in recipients).encode("ascii") + b"\n"
+        fds: list[int] = []
+        try:
+            plain_read, plain_write = os.pipe()
+            fds += (plain_read, plain_write)
+            cipher_read, cipher_write = os.pipe()
+            fds += (cipher_read, cipher_write)
+            report_read, report_write = os.pipe()
+            fds += (report_read, report_write)
+            _widen(plain_write)
+            _widen(cipher_read)
+            # The worker's stderr is read only once it has exited. Non-blocking, a worker
+            # that writes more than the pipe holds loses the rest instead of waiting forever.
+            os.set_blocking(report_write, False)
+            # A few hundred bytes into an empty pipe: this never blocks.
+            _write_all(plain_write, header)
+            # os.pipe's descriptors are not inheritable, and close_fds keeps every other
+            # descriptor out of the worker: no other worker holds this one's stdin open.
+            # The command is this interpreter and this package's file: no shell, no
+            # untrusted text.
+            self.process = subprocess.Popen(  # noqa: S603
+                command,
+                stdin=plain_read,
+                stdout=cipher_write,
+                stderr=report_write,
+                close_fds=True,
+                env=_WORKER_ENVIRONMENT,
+            )
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
+        for fd in (plain_read, cipher_write, report_write):
+            os.close(fd)
+        self.stdin = _WriteEnd(plain_write)
+        self._report_fd: int | None = report_read
+        self._report = b""
+        self.thread = threading.Thread(
+            target=_relay,
+            args=(cipher_read, sink, self.process),
+            name="age-encrypt",
+            # Daemon, so that a writer nobody closed cannot keep the process from exiting.
+            daemon=True,
+        )
+        try:
+            self.thread.start()
+        except BaseException:
+            os.close(cipher_read)
+            self.kill()
+            raise
+
+    def finish(self) -> None:
+        """End of file to the worker, which finishes the stream; wait for it and the relay."""
+        self.stdin.close()
+        self.thread.join()
+        self.process.wait()
+        self._close_report()
+
+    def kill(self) -> None:
+        """Kill the worker before its stdin is closed, so it never finishes the stream."""
+        self.process.kill()
+        self.process.wait()  # reaped: no zombie
+        self.stdin.close()
+        # The finaliser may run in any thread, the relay's own included (a garbage
+        # collection it triggered); the relay ends by itself once the worker is dead.
+        if self.thread.ident is not None and self.thread is not threading.current_thread():
+            self.thread.join()
+        self._close_report()
+
+    def failure(self) -> str | None:
+        """Why the worker failed, in a few safe words, or None if it succeeded."""
+        status = self.process.returncode
+        if status == 0:
+            return None
+        words = self._report.decode("ascii", "replace").split("\n")[0][:_REPORT_CHARS]
+        words = "".join(c if c.isalnum() or c in " ._-" else "?" for c in words)
+        return f"exit status {status}" + (f": {words}" if words else "")
+
+    def _close_report(self) -> None:
+        fd, self._report_fd = self._report_fd, None
+        if fd is None:
+            return
+        try:
+            # The worker has exited: this never blocks, and a short read is all it wrote.
+            self._report = os.read(fd, _REPORT_BYTES)
+        finally:
+            os.close(fd)
 
 
 class AgeEncryptingWriter:
     """Encrypts bytes pushed to ``write`` into ``out`` as one binary age file.
 
     ``out`` is any binary file-like object with ``write`` (and optionally ``flush``); the
-    caller opens it and closes it. Only ciphertext reaches it. Use as a context manager: a
-    clean exit closes the stream, an exception aborts it. A writer dropped without either is
-    aborted when it is garbage-collected.
+    caller opens it and closes it. Only ciphertext reaches it, written by a thread of this
+    process while a worker process encrypts. Use as a context manager: a clean exit closes
+    the stream, an exception aborts it. A writer dropped without either is aborted when it is
+    garbage-collected.
 
     Raises:
         BadInput: no recipients were given.
+        OSError: the worker process could not be started.
     """
 
     def __init__(self, out: _Writable, recipients: Sequence[Recipient]) -> None:
         if not recipients:
             raise BadInput("Encrypt to at least one recipient.", code="no_recipients")
-        self._cancelled = threading.Event()
         self._sink = _Sink(out)
-        self._outcome = _Outcome()
         self._closed = False
-        read_fd, write_fd = os.pipe()
-        self._write_end = _WriteEnd(write_fd)
-        self._thread = threading.Thread(
-            target=_encrypt_worker,
-            args=(
-                _PipeReader(read_fd, self._cancelled),
-                self._sink,
-                [recipient._inner for recipient in recipients],
-                read_fd,
-                self._outcome,
-            ),
-            name="age-encrypt",
-            # Daemon, so that a writer nobody closed cannot keep the process from exiting.
-            daemon=True,
-        )
-        self._finalizer = weakref.finalize(self, _abandon, self._cancelled, self._write_end)
-        self._thread.start()
+        self._aborted = False
+        self._worker = _Worker(recipients, self._sink)
+        self._process = self._worker.process
+        self._thread = self._worker.thread
+        self._finalizer = weakref.finalize(self, self._worker.kill)
 
     def write(self, chunk: bytes) -> None:
         """Encrypt ``chunk`` (any length, including zero) as the next part of the file.
@@ -201,18 +307,19 @@ class AgeEncryptingWriter:
             RuntimeError: encryption failed for another reason (a bug); the stream is aborted.
             ValueError: the stream is already closed or aborted.
         """
-        if self._closed or self._cancelled.is_set():
+        if self._closed:
             raise ValueError("the age stream is closed")
         view = memoryview(chunk)
         try:
             while view:
-                written = os.write(self._write_end.fd, view)
+                written = os.write(self._worker.stdin.fd, view)
                 view = view[written:]
         except BrokenPipeError:
-            # The worker has stopped; its own error says why.
+            # The worker has exited, killed by the relay after an error of the output, or
+            # failing itself; either says why.
             self.abort()
-            self._raise_worker_error()
-            raise  # pragma: no cover  # a worker only stops early with an error
+            self._raise_error()
+            raise  # pragma: no cover  # a worker only exits early with an error
 
     def close(self) -> None:
         """Finish the age stream (final chunk included) and wait for the worker.
@@ -225,18 +332,17 @@ class AgeEncryptingWriter:
             RuntimeError: encryption failed for another reason (a bug).
             ValueError: the stream was aborted.
         """
-        if self._cancelled.is_set():
+        if self._aborted:
             raise ValueError("the age stream was aborted")
         if self._closed:
             return
         self._closed = True
-        self._write_end.close()
-        self._thread.join()
+        self._worker.finish()
         self._finalizer.detach()
-        self._raise_worker_error()
+        self._raise_error()
 
     def abort(self) -> None:
-        """Stop the worker without finishing the stream, and wait for it to end.
+        """Kill the worker without finishing the stream, and wait for it to end.
 
         What reached ``out`` is then an unfinished age file that no key decrypts in full;
         the caller deletes it. Calling it again, or after ``close``, does nothing more.
@@ -245,18 +351,18 @@ class AgeEncryptingWriter:
             Nothing.
         """
         if not self._closed:
-            self._cancelled.set()
+            self._aborted = True
         self._closed = True
-        self._write_end.close()
-        self._thread.join()
+        self._worker.kill()
         self._finalizer.detach()
 
-    def _raise_worker_error(self) -> None:
+    def _raise_error(self) -> None:
         if self._sink.error is not None:
             # The output's own error (ENOSPC, EIO) is the one the caller can act on.
             raise self._sink.error
-        if self._outcome.error is not None:
-            raise RuntimeError("age encryption failed") from None
+        failure = self._worker.failure()
+        if failure is not None:
+            raise RuntimeError(f"age encryption failed (worker {failure})") from None
 
     def __enter__(self) -> AgeEncryptingWriter:
         return self

@@ -5,8 +5,9 @@ Layout under ``root`` (every folder mode 0700, every file 0600)::
     files/<32 hex>   committed age files, encrypted to a desk's recipients
     tmp/<32 hex>     uploads in progress: age bytes only, never plaintext
 
-No plaintext byte ever reaches the disk: ``Upload.write`` feeds an ``AgeEncryptingWriter``
-whose worker writes only ciphertext to the temporary file (DESIGN.md section 3).
+No plaintext byte ever reaches the disk: ``Upload.write`` feeds an ``AgeEncryptingWriter``,
+which pipes it to a worker process that encrypts, and writes only the ciphertext that comes
+back to the temporary file (DESIGN.md section 3).
 
 Names on disk are random (``secrets.token_hex(16)``) and say nothing about the original file
 name, its type or the reporter. Timestamps are normalised to ``NORMALISED_TIME`` (the Unix
@@ -157,8 +158,8 @@ class Upload:
         except BaseException:
             self.abort()
             raise
-        # Hashed after the pipe took the chunk, so that the worker encrypts meanwhile
-        # (hashlib releases the GIL for large buffers).
+        # Hashed after the pipe took the chunk, so that the worker process encrypts it
+        # meanwhile, on another core.
         self._sha256.update(chunk)
         self._size += len(chunk)
 

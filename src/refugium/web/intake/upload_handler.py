@@ -9,8 +9,9 @@ receives no files at all.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
@@ -20,6 +21,8 @@ from refugium.crypto import Recipient
 from refugium.vault import EncryptedStore, Staged, TooLarge
 
 ATTRIBUTE = "refugium_upload"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,6 +36,9 @@ class UploadTarget:
     staged: list[StagedUpload] = field(default_factory=list)
     too_large: bool = False
     too_many: bool = False
+    failed: bool = False
+    """Storing a file failed (the encrypting worker process died, the disk is full or
+    failing): every file of the request was discarded and the view answers 503."""
 
     @property
     def used_bytes(self) -> int:
@@ -104,16 +110,40 @@ class EncryptingUploadHandler(FileUploadHandler):
             assert self.target is not None
             self.target.too_large = True
             raise StopUpload(connection_reset=True) from None
+        except (OSError, RuntimeError) as error:
+            self._failed(error)
         return None
 
     def file_complete(self, file_size: int) -> StagedUpload | None:
         if self.upload is None or self.target is None:
             return None
-        staged = self.upload.finish()
+        try:
+            staged = self.upload.finish()
+        except (OSError, RuntimeError) as error:
+            self._failed(error)
         self.upload = None
         uploaded = StagedUpload(staged, self.file_name or "", self.content_type or "")
         self.target.staged.append(uploaded)
         return uploaded
+
+    def _failed(self, error: BaseException) -> NoReturn:
+        """The upload could not be stored: the encrypting worker died (RuntimeError) or the
+        disk failed (OSError). ``Upload`` has already deleted its temporary file; the
+        request's other files go too, since a submission is stored whole or not at all.
+
+        The rest of the body is read and thrown away rather than the connection reset, so
+        that the browser, still sending, gets the page that says nothing was kept (503)
+        instead of a network error; the form token is not used, so the form can be sent
+        again. Only the type of the error is logged: its message may name a path.
+        """
+        logger.error("an upload could not be stored and was discarded: %s", type(error).__name__)
+        if self.upload is not None:
+            self.upload.abort()
+            self.upload = None
+        assert self.target is not None
+        self.target.failed = True
+        self.target.discard_all()
+        raise StopUpload(connection_reset=False) from None
 
     def upload_interrupted(self) -> None:
         if self.upload is not None:

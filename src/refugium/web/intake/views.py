@@ -113,6 +113,8 @@ def _upload_problem(request: HttpRequest) -> HttpResponse | None:
         return error_page(request, 413)
     if target is not None and target.too_many:
         return error_page(request, 413)
+    if target is not None and target.failed:
+        return error_page(request, 503)
     return None
 
 

@@ -107,7 +107,7 @@ def initial_values(row: Record, private: dict[str, Any], ws: services.Workspace)
     for name in row.PUBLIC:
         if name in AUTOMATIC:
             continue
-        value = services._public_value(row, name)
+        value = services.public_value(row, name)
         initial[name] = value or ""
     for spec in row.SCHEMA:
         if spec.name not in private:

@@ -355,7 +355,7 @@ def prepare(
         if new[spec.name] != before:
             changes[spec.column][spec.name] = [before, new[spec.name]]
     for name, value in public.items():
-        before_value = _public_value(row, name)
+        before_value = public_value(row, name)
         after = _set_public(ws, row, name, value)
         if after != before_value:
             changes["details"][name] = [before_value, after]
@@ -439,7 +439,9 @@ def _only(
     }
 
 
-def _public_value(row: Record, name: str) -> Any:
+def public_value(row: Record, name: str) -> Any:
+    """A plaintext column as revisions and exports record it: a term's key, a linked record's
+    code, a day in ISO form."""
     column = row._meta.get_field(name)
     if isinstance(column, TermField):
         term = getattr(row, name)
@@ -468,7 +470,7 @@ def _set_public(ws: Workspace, row: Record, name: str, value: Any) -> Any:
         if isinstance(value, Record) and value.desk_id != row.desk_id and row.desk_id:
             raise BadInput(f"{name}: that record is on another desk")
         setattr(row, name, value)
-        return _public_value(row, name)
+        return public_value(row, name)
     if name == "status" and isinstance(row, Event):
         if value not in Event.Status.values:
             raise BadInput(f"status: one of {', '.join(Event.Status.values)}")

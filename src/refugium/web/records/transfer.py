@@ -452,7 +452,7 @@ def export(ws: Workspace, kind: str, path: Path, *, redacted: bool = False) -> E
                     withheld[name] += 1
         out: dict[str, Any] = {"code": row.code}
         for name in public:
-            out[name] = services._public_value(row, name)
+            out[name] = services.public_value(row, name)
         for spec in kept:
             out[spec.name] = values.get(spec.name, spec.empty())
         if redacted:

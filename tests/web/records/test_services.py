@@ -221,3 +221,19 @@ def test_interventions_keep_their_type_and_status_sealed(ws) -> None:  # type: i
     assert services.read(ws, item)["intervention_type"] == kinds[0]
     assert kinds[0].encode() not in bytes(item.details)
     assert list(victim.interventions.all()) == [item]
+
+
+def test_an_events_timeline_orders_acts_and_linked_events_by_earliest_day(ws) -> None:  # type: ignore[no-untyped-def]
+    from refugium.web.records import timeline
+
+    wave = event(ws, title="Wave", when="spring 2017")
+    earlier = event(ws, title="Earlier", when="late 2016")
+    services.save(ws, ChainLink(from_event=earlier, to_event=wave))
+    victim = person(ws, full_name="V W")
+    late = services.save(ws, Act(event=wave, victim=victim), {"when": "20 May 2017"})
+    undated = services.save(ws, Act(event=wave, victim=victim))
+    early = services.save(ws, Act(event=wave, victim=victim), {"when": "early March 2017"})
+    entries = timeline.of(ws, wave)
+    # Same earliest day: the narrower span first.
+    assert [e.row for e in entries] == [earlier, early, wave, late, undated]
+    assert entries[-1].when is None

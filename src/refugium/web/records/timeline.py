@@ -64,28 +64,7 @@ def of(ws: services.Workspace, row: Record, language: str = "en") -> list[Entry]
     if isinstance(row, Event):
         entries.append(Entry(_when(ws, row), row, "event"))
         entries += [_act(ws, act, language) for act in acts.filter(event=row)]
-        for link in ChainLink.objects.filter(from_event=row).select_related(
-            "to_event", "chain_type"
-        ):
-            entries.append(
-                Entry(
-                    _when(ws, link.to_event),
-                    link.to_event,
-                    _label(link, "chain_type", language) or "linked event",
-                    [link],
-                )
-            )
-        for link in ChainLink.objects.filter(to_event=row).select_related(
-            "from_event", "chain_type"
-        ):
-            entries.append(
-                Entry(
-                    _when(ws, link.from_event),
-                    link.from_event,
-                    _label(link, "chain_type", language) or "linked event",
-                    [link],
-                )
-            )
+        entries += _chained(ws, row, language)
         entries += _information(ws, Information.objects.filter(event=row))
         entries += _interventions(ws, Intervention.objects.filter(event=row))
     elif isinstance(row, Person):
@@ -103,6 +82,17 @@ def of(ws: services.Workspace, row: Record, language: str = "en") -> list[Entry]
     elif isinstance(row, Place):
         entries += [_act(ws, act, language) for act in acts.filter(place=row)]
     return sorted(entries, key=Entry.sort_key)
+
+
+def _chained(ws: services.Workspace, event: Event, language: str) -> list[Entry]:
+    """Events linked to ``event`` by a chain of events, in either direction."""
+    entries = []
+    links = ChainLink.objects.select_related("from_event", "to_event", "chain_type")
+    for link in links.filter(from_event=event) | links.filter(to_event=event):
+        other = link.to_event if link.from_event_id == event.pk else link.from_event
+        what = _label(link, "chain_type", language) or "linked event"
+        entries.append(Entry(_when(ws, other), other, what, [link]))
+    return entries
 
 
 def _information(ws: services.Workspace, rows: Any) -> list[Entry]:

@@ -524,7 +524,7 @@ def record_timeline(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     row = _record(ws, _kind(slug), code)
     if not isinstance(row, Event | Person | Place):
         raise Http404
-    entries = timeline.of(ws, row)
+    entries = timeline.of(ws, row, _language())
     shown = [
         {
             "when": entry.when.display(_language()) if entry.when else str(_("date unknown")),

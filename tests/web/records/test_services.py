@@ -234,6 +234,7 @@ def test_an_events_timeline_orders_acts_and_linked_events_by_earliest_day(ws) ->
     undated = services.save(ws, Act(event=wave, victim=victim))
     early = services.save(ws, Act(event=wave, victim=victim), {"when": "early March 2017"})
     entries = timeline.of(ws, wave)
-    # Same earliest day: the narrower span first.
-    assert [e.row for e in entries] == [earlier, early, wave, late, undated]
-    assert entries[-1].when is None
+    # Same earliest day: the narrower span first. An act without a date of its own takes its
+    # event's span rather than going last.
+    assert [e.row for e in entries] == [earlier, early, wave, undated, late]
+    assert entries[3].when == entries[2].when

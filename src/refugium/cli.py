@@ -476,6 +476,44 @@ def cmd_records_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# The sizes refugium.web.records.synthetic makes (checked there; parsing needs no Django).
+MIN_EVENTS, MAX_EVENTS = 100, 100_000
+
+
+def _events_count(text: str) -> int:
+    """``--events``: a whole number in the range the synthetic campaign is made for."""
+    if not text.strip().isdigit() or not MIN_EVENTS <= int(text) <= MAX_EVENTS:
+        raise argparse.ArgumentTypeError(f"give a whole number from {MIN_EVENTS} to {MAX_EVENTS}")
+    return int(text)
+
+
+def _synthesis_progress(total: int) -> Any:
+    def progress(batch: Any, counts: dict[str, int], seconds: float) -> None:
+        if batch.events_done:
+            rows = sum(counts.values())
+            print(
+                f"  {batch.events_done}/{total} events, {rows} rows, {rows / seconds:.0f} rows/s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    return progress
+
+
+def cmd_records_synthesize(args: argparse.Namespace) -> int:
+    ws = _open_records(args)
+    from refugium.web.records import synthetic
+
+    progress = _synthesis_progress(args.events) if args.events >= 1000 else None
+    written = synthetic.generate(ws, args.events, seed=args.seed, progress=progress)
+    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(written.counts.items()))
+    print(
+        f"Wrote {written.rows} SYNTHETIC records ({kinds}) in {written.seconds:.1f} s: "
+        f"{written.rows / written.seconds:.0f} rows/s."
+    )
+    return 0
+
+
 def cmd_vocab_list(args: argparse.Namespace) -> int:
     _require_initialised()
     setup_django()
@@ -532,7 +570,7 @@ def cmd_vocab_sync(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from refugium.demo import run_demo
 
-    return run_demo(port=args.port, host=args.host)
+    return run_demo(port=args.port, host=args.host, events=args.events)
 
 
 # --- Parser ---------------------------------------------------------------------------------
@@ -675,6 +713,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "what was withheld")
     records_user(p)
 
+    p = add(records_sub, "synthesize", cmd_records_synthesize,
+            "fill the documentation desk with an invented campaign (SYNTHETIC names and "
+            "texts), for demos and benchmarks")
+    p.add_argument("--events", type=_events_count, default=200, metavar="N",
+                   help="events to invent, 100 to 100000 (about 3 acts and 1.5 persons each; "
+                   "default 200)")
+    p.add_argument("--seed", type=int, default=2017, help="the same seed gives the same records")
+    records_user(p)
+
     vocab = add(sub, "vocab", None, "the controlled vocabularies (ESF micro-thesauri and ours)")
     vocab_sub = vocab.add_subparsers(dest="vocab_command", metavar="ACTION", parser_class=_Parser)
     vocab_sub.required = True
@@ -716,6 +763,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(sub, "demo", cmd_demo, "serve a throwaway demo with synthetic data (what ./run does)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--events", type=_events_count, default=200, metavar="N",
+                   help="synthetic events in the documentation desk, 100 to 100000 (about 3 "
+                   "acts each; default 200)")
     return parser
 
 

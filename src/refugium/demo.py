@@ -52,7 +52,12 @@ def _raise_stop(signum: int, frame: object) -> None:
     raise _Stop
 
 
-def run_demo(*, host: str, port: int) -> int:
+DEMO_EVENTS = 200
+
+
+def run_demo(*, host: str, port: int, events: int = DEMO_EVENTS) -> int:
+    """Create the demo folder (accounts, reports and a synthetic campaign of ``events``
+    events in the documentation desk), serve it until a signal, then delete it."""
     # Also when started in the background, where SIGINT arrives ignored, and when killed or
     # when its terminal closes: the demo folder must not outlive the demo.
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -68,8 +73,8 @@ def run_demo(*, host: str, port: int) -> int:
     os.environ.update({k: env[k] for k in ("REFUGIUM_DATA", "REFUGIUM_TRANSPORT")})
     os.environ.pop("DATABASE_URL", None)
     try:
-        logins, receipts = _create(root)
-        _announce(host, port, root, logins, receipts)
+        logins, receipts, campaign = _create(root, events)
+        _announce(host, port, root, logins, receipts, campaign)
         return _serve(host, port, env)
     except _Stop:
         return 0
@@ -78,7 +83,9 @@ def run_demo(*, host: str, port: int) -> int:
         print(f"Demo data deleted ({root}).", file=sys.stderr)
 
 
-def _create(root: Path) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str]]]:
+def _create(
+    root: Path, events: int
+) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str]], dict[str, int]]:
     from refugium.provision import initialise_data_folder
 
     admin_pass = _demo_passphrase()
@@ -98,8 +105,9 @@ def _create(root: Path) -> tuple[list[tuple[str, str, str, str]], list[tuple[str
             about += f"; waiting for keys to {', '.join(pending)}"
         logins.append((name, passphrase, new.totp_secret, about))
     receipts = _reports(admin_pass)
+    campaign = _records(admin_pass, events)
     connections.close_all()
-    return logins, receipts
+    return logins, receipts, campaign
 
 
 def _reports(admin_pass: str) -> list[tuple[str, str]]:
@@ -126,12 +134,28 @@ def _reports(admin_pass: str) -> list[tuple[str, str]]:
     return receipts
 
 
+def _records(admin_pass: str, events: int) -> dict[str, int]:
+    """The synthetic campaign in the documentation desk (refugium.web.records.synthetic)."""
+    from refugium.web.desk import services as desk
+    from refugium.web.records import services, synthetic
+
+    user, keyring = desk.unlock("admin", admin_pass)
+    ws = services.workspace(user, keyring)
+
+    def progress(batch: synthetic.Batch, counts: dict[str, int], seconds: float) -> None:
+        if batch.events_done and events >= 5_000:
+            print(f"  synthetic records: {batch.events_done}/{events} events", file=sys.stderr)
+
+    return synthetic.generate(ws, events, progress=progress).counts
+
+
 def _announce(
     host: str,
     port: int,
     root: Path,
     logins: list[tuple[str, str, str, str]],
     receipts: list[tuple[str, str]],
+    campaign: dict[str, int],
 ) -> None:
     python = sys.executable
     print("Refugium demo: every account and record here is synthetic, invented for the demo.")
@@ -148,6 +172,11 @@ def _announce(
     for language, receipt in receipts:
         print(f"  [{language}] {receipt}")
     print(f"Researchers read reports at http://{host}:{port}/desk/inbox/ (rita, admin).")
+    print(
+        f"The documentation database at http://{host}:{port}/records/ (rita, admin) holds a "
+        f"synthetic campaign: {campaign.get('event', 0)} events, {campaign.get('act', 0)} acts, "
+        f"{campaign.get('person', 0)} persons, all invented (names built from syllables)."
+    )
     print()
     print("Stop with Ctrl-C.", flush=True)
 

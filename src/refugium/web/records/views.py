@@ -37,6 +37,7 @@ from refugium.web.records.models import (
     Person,
     Place,
     Record,
+    TermField,
 )
 from refugium.web.records.schema import Field
 
@@ -141,6 +142,15 @@ def show_private(ws: services.Workspace, spec: Field, value: Any) -> str:
 
 
 def show_public(row: Record, name: str) -> Shown:
+    column = row._meta.get_field(name)
+    if column.is_relation and issubclass(column.related_model, Record):
+        # A link shows the other record's code, made from the key this row already holds:
+        # fetching the record would cost a query per cell (a page of acts has 150 of them).
+        pk = getattr(row, column.attname)
+        if pk is None:
+            return Shown("")
+        other = column.related_model(pk=pk)
+        return Shown(other.code, detail_url(other))
     value = getattr(row, name)
     if value is None or value == "":
         return Shown("")
@@ -291,7 +301,7 @@ def _filtered(ws: services.Workspace, model: type[Record], form: FilterForm) -> 
             rows = rows.filter(month_to__gte=value)
         elif name == "month_to":
             rows = rows.filter(month_from__lte=value)
-        elif name == "act_type":
+        elif name == "act_type" and model is Event:
             rows = rows.filter(acts__act_type__key=value).distinct()
         elif name == "status":
             rows = rows.filter(status=value)
@@ -318,8 +328,11 @@ def record_list(request: HttpRequest, slug: str) -> HttpResponse:
         return _person_search(request, ws)
     form = _filter_form(model, request.GET or None)
     rows = _filtered(ws, model, form) if request.GET else model.objects.filter(desk=ws.desk)
-    page = Paginator(rows.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     columns = [n for n in model.PUBLIC if n not in ("month_from", "month_to", "submission")]
+    # The terms shown come with the rows in one query (links need no query: show_public).
+    terms = [n for n in columns if isinstance(model._meta.get_field(n), TermField)]
+    rows = rows.select_related(*terms).order_by("-id")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     table = []
     for row in page:
         table.append(

@@ -585,8 +585,13 @@ def _save_from_form(
         private, public = record_forms.split(type(row), form.cleaned_data, ws)
         saved = services.save(ws, row, private, public)
     except BadInput as error:
-        name = error.message.split(":", 1)[0]
-        form.add_error(name if name in form.fields else None, error.message)
+        # Services name the field first ("when: cannot read this date ..."); beside the
+        # field that name is noise, and it is the schema's key, not the label shown.
+        name, _colon, rest = error.message.partition(": ")
+        if name in form.fields and rest:
+            form.add_error(name, rest)
+        else:
+            form.add_error(None, error.message)
         return _form_page(request, kind, form, row if row.pk else None, status=400)
     return redirect(detail_url(saved))
 

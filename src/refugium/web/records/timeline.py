@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.utils.translation import gettext
+
 from refugium.records.dates import FuzzyDate
 from refugium.web.records import services
 from refugium.web.records.models import (
@@ -52,7 +54,7 @@ def _label(row: Record, name: str, language: str) -> str:
 
 def _act(ws: services.Workspace, act: Act, language: str, *, role: str = "") -> Entry:
     when = _when(ws, act) or _when(ws, act.event)
-    what = " · ".join(filter(None, [role, _label(act, "act_type", language) or "act"]))
+    what = " · ".join(filter(None, [role, _label(act, "act_type", language) or gettext("act")]))
     others: list[Record] = [act.event, act.victim] + ([act.place] if act.place else [])
     return Entry(when, act, what, others)
 
@@ -62,23 +64,25 @@ def of(ws: services.Workspace, row: Record, language: str = "en") -> list[Entry]
     entries: list[Entry] = []
     acts = Act.objects.select_related("event", "victim", "place", "act_type")
     if isinstance(row, Event):
-        entries.append(Entry(_when(ws, row), row, "event"))
+        entries.append(Entry(_when(ws, row), row, gettext("event")))
         entries += [_act(ws, act, language) for act in acts.filter(event=row)]
         entries += _chained(ws, row, language)
         entries += _information(ws, Information.objects.filter(event=row))
         entries += _interventions(ws, Intervention.objects.filter(event=row))
     elif isinstance(row, Person):
-        entries += [_act(ws, act, language, role="victim") for act in acts.filter(victim=row)]
+        entries += [
+            _act(ws, act, language, role=gettext("victim")) for act in acts.filter(victim=row)
+        ]
         for involvement in Involvement.objects.filter(perpetrator=row).select_related(
             "act__event", "act__victim", "act__place", "act__act_type"
         ):
-            entry = _act(ws, involvement.act, language, role="perpetrator")
+            entry = _act(ws, involvement.act, language, role=gettext("perpetrator"))
             entry.others.append(involvement)
             entries.append(entry)
         entries += _information(ws, Information.objects.filter(person=row))
         entries += _interventions(ws, Intervention.objects.filter(victim=row))
         for rel in Relationship.objects.filter(person=row).select_related("other"):
-            entries.append(Entry(_when(ws, rel), rel, "relationship", [rel.other]))
+            entries.append(Entry(_when(ws, rel), rel, gettext("relationship"), [rel.other]))
     elif isinstance(row, Place):
         entries += [_act(ws, act, language) for act in acts.filter(place=row)]
     return sorted(entries, key=Entry.sort_key)
@@ -90,17 +94,17 @@ def _chained(ws: services.Workspace, event: Event, language: str) -> list[Entry]
     links = ChainLink.objects.select_related("from_event", "to_event", "chain_type")
     for link in links.filter(from_event=event) | links.filter(to_event=event):
         other = link.to_event if link.from_event_id == event.pk else link.from_event
-        what = _label(link, "chain_type", language) or "linked event"
+        what = _label(link, "chain_type", language) or gettext("linked event")
         entries.append(Entry(_when(ws, other), other, what, [link]))
     return entries
 
 
 def _information(ws: services.Workspace, rows: Any) -> list[Entry]:
     return [
-        Entry(_when(ws, info, "received"), info, "information received", [info.source])
+        Entry(_when(ws, info, "received"), info, gettext("information received"), [info.source])
         for info in rows.select_related("source")
     ]
 
 
 def _interventions(ws: services.Workspace, rows: Any) -> list[Entry]:
-    return [Entry(_when(ws, item), item, "intervention") for item in rows]
+    return [Entry(_when(ws, item), item, gettext("intervention")) for item in rows]

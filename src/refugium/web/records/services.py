@@ -626,11 +626,14 @@ def search_persons(ws: Workspace, query: str, *, limit: int = 200) -> list[tuple
         digests = [d for value in values for d in ws.hasher.candidates(value, purpose=purpose)]
         if not digests:
             continue
-        matches = NameKey.objects.filter(digest__in=digests, person__desk=ws.desk)
+        # The digest index alone: joined to persons to check the desk, SQLite walked every
+        # person of the desk instead (100 ms at 150,000 persons). The desk is checked below.
+        matches = NameKey.objects.filter(digest__in=digests)
         for person_id in matches.values_list("person_id", flat=True).distinct()[:limit]:
             ranked.setdefault(person_id, (rank, how))
-    people = Person.objects.in_bulk(list(ranked))
-    order = sorted(ranked, key=lambda pk: (ranked[pk][0], pk))[:limit]
+    people = Person.objects.filter(desk=ws.desk).in_bulk(list(ranked))
+    order = sorted((pk for pk in ranked if pk in people), key=lambda pk: (ranked[pk][0], pk))
+    order = order[:limit]
     return [(people[pk], ranked[pk][1]) for pk in order]
 
 

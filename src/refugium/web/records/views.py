@@ -306,7 +306,14 @@ def _filtered(ws: services.Workspace, model: type[Record], form: FilterForm) -> 
         elif name == "status":
             rows = rows.filter(status=value)
         else:
-            rows = rows.filter(**{f"{name}__key": value})
+            # By the term's id, not a join on its key: SQLite can then use the (desk, term)
+            # indexes, and counting 100,000 matching acts stays cheap (benchmarks/records.py).
+            column = model._meta.get_field(name)
+            try:
+                term = ws.term(column.vocabulary, value, allow_retired=True)  # type: ignore[attr-defined]
+            except NotFound:
+                return rows.none()
+            rows = rows.filter(**{column.attname: term.pk})
     return rows.order_by("-id")
 
 
@@ -329,12 +336,16 @@ def record_list(request: HttpRequest, slug: str) -> HttpResponse:
     form = _filter_form(model, request.GET or None)
     rows = _filtered(ws, model, form) if request.GET else model.objects.filter(desk=ws.desk)
     columns = [n for n in model.PUBLIC if n not in ("month_from", "month_to", "submission")]
-    # The terms shown come with the rows in one query (links need no query: show_public).
+    # First the page's keys, read from an index however deep the page (page 3,000 of the
+    # acts skips 150,000 rows); then its rows with the terms shown, in one query. Links
+    # need no query (show_public). Joined in the first query, the terms would be looked up
+    # for every row skipped, and the skipped rows read whole.
     terms = [n for n in columns if isinstance(model._meta.get_field(n), TermField)]
-    rows = rows.select_related(*terms).order_by("-id")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    keys = rows.order_by("-id").values_list("pk", flat=True)
+    page = Paginator(keys, PAGE_SIZE).get_page(request.GET.get("page"))
+    found = model.objects.select_related(*terms).in_bulk(list(page))
     table = []
-    for row in page:
+    for row in (found[pk] for pk in page):
         table.append(
             {
                 "code": Shown(row.code, detail_url(row)),

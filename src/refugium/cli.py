@@ -489,13 +489,10 @@ def _events_count(text: str) -> int:
 
 def _synthesis_progress(total: int) -> Any:
     def progress(batch: Any, counts: dict[str, int], seconds: float) -> None:
-        if batch.events_done:
-            rows = sum(counts.values())
-            print(
-                f"  {batch.events_done}/{total} events, {rows} rows, {rows / seconds:.0f} rows/s",
-                file=sys.stderr,
-                flush=True,
-            )
+        rows = sum(counts.values())
+        kind = batch.groups[0][0]
+        done = f"{batch.events_done}/{total} events" if batch.events_done else f"{kind} rows"
+        print(f"  {done}, {rows} rows, {rows / seconds:.0f} rows/s", file=sys.stderr, flush=True)
 
     return progress
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import hashlib
 import io
 import os
 import random
@@ -475,8 +476,48 @@ def test_the_worker_reports_a_failure_in_one_line_without_plaintext(identity: Id
         capture_output=True,
         check=True,
     )
-    assert works.stderr == b""
+    digest = hashlib.sha256(canary).hexdigest()
+    assert works.stderr == f"ok {digest} {len(canary)}\n".encode()
     assert decrypt(works.stdout, [identity]) == canary
+
+
+@pytest.mark.parametrize("size", [0, 1, CHUNK, 3 * MiB + 7])
+def test_the_plaintext_hash_comes_from_the_worker(identity: Identity, size: int) -> None:
+    data = data_of(size)
+    out = io.BytesIO()
+    with AgeEncryptingWriter(out, [identity.recipient]) as writer:
+        for piece in pieces(data, CHUNK):
+            writer.write(piece)
+        with pytest.raises(ValueError, match="not finished"):
+            writer.plaintext_sha256  # noqa: B018
+    assert writer.plaintext_sha256 == hashlib.sha256(data).hexdigest()
+    assert decrypt(out.getvalue(), [identity]) == data
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        "",  # exits 0 and says nothing
+        "ok " + "0" * 64 + " 999\\n",  # a count that is not what was written
+        "ok nothex 3\\n",
+    ],
+)
+def test_a_worker_without_a_true_result_fails(
+    identity: Identity, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, report: str
+) -> None:
+    fake_worker(
+        tmp_path,
+        monkeypatch,
+        f"""
+        import os
+        while os.read(0, 65536):
+            pass
+        os.write(2, "{report}".encode())
+        """,
+    )
+    with pytest.raises(RuntimeError, match="age encryption failed"):
+        encrypt_all(identity, b"abc")
+    assert stream_threads() == []
 
 
 # Decryption failures

@@ -16,10 +16,13 @@ rest of it is the plaintext, read until end of file. The recipients come this wa
 arguments, so that they never show in ``ps`` or ``/proc/PID/cmdline`` (they are public keys,
 but which desk a file goes to is nobody else's business); the parent also starts this
 process with an empty environment, so nothing of its own (a secret key in a variable) is
-copied into it. The age file is written to fd 1, and the exit status is 0. On any failure the
-exit status is 1 and fd 2 gets one line naming the exception's type (and errno), never its
-message, which could quote input; everything else that could reach fd 2 (a Rust panic
-message) goes to /dev/null instead, so fd 2 never carries plaintext and stays short.
+copied into it. The age file is written to fd 1, the exit status is 0 and fd 2 gets one line,
+"ok", the SHA-256 of the plaintext (64 hex digits) and its size in bytes. The hash is taken
+here, where the plaintext is read anyway, rather than in the server's process, whose core is
+the busier one (it parses the upload). On any failure the exit status is 1 and fd 2 gets one
+line naming the exception's type (and errno), never its message, which could quote input;
+everything else that could reach fd 2 (a Rust panic message) goes to /dev/null instead, so
+fd 2 never carries plaintext and stays short.
 
 End of file on stdin *finishes* the age stream. The parent therefore never closes stdin to
 abort: it kills this process. If the parent dies instead, stdin does reach end of file and
@@ -30,6 +33,7 @@ this process exits, while the file on disk stays without its final chunk (not an
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import resource
@@ -44,13 +48,18 @@ _MAX_RECIPIENT_LINE = 1024
 class _Input:
     """fd 0 as pyrage's reader. ``read1`` returns what the pipe holds rather than waiting to
     fill the requested size (8 KiB), so that the worker never sits on input it could
-    encrypt; one system call fills the buffer for many of them."""
+    encrypt; one system call fills the buffer for many of them. Hashes what it hands out."""
 
     def __init__(self, buffered: io.BufferedReader[io.FileIO]) -> None:
         self._buffered = buffered
+        self.sha256 = hashlib.sha256()
+        self.size = 0
 
     def read(self, size: int = -1) -> bytes:
-        return self._buffered.read1(size)
+        data = self._buffered.read1(size)
+        self.sha256.update(data)
+        self.size += len(data)
+        return data
 
 
 class _Output:
@@ -95,9 +104,11 @@ def main() -> int:
                 recipients.append(pyrage.x25519.Recipient.from_str(recipient))
             if not recipients:
                 raise ValueError("no recipients")
-            pyrage.encrypt_io(_Input(plaintext), output, recipients)
+            source = _Input(plaintext)
+            pyrage.encrypt_io(source, output, recipients)
         if output.failed:
             raise BrokenPipeError("the final write failed")
+        os.write(report, f"ok {source.sha256.hexdigest()} {source.size}\n".encode("ascii"))
     except BaseException as error:
         number = getattr(error, "errno", None)
         line = type(error).__name__ + (f" errno {number}" if isinstance(number, int) else "")

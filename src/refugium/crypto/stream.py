@@ -7,11 +7,13 @@ worker runs ``pyrage.encrypt_io`` and writes the age file to its stdout, another
 relay thread here copies that ciphertext into the output. pyrage holds the GIL while it
 encrypts; in a thread it shared one core with the multipart parsing and hashing of the
 upload, in a process of its own it has another (benchmarks/intake.py, 400 MiB on two cores:
-0.20 of the stock age CLI's throughput with a thread, 0.27 with the process). Starting the
-worker costs about 15 ms per file. ``iter_decrypted`` is a thread-based bridge the other way,
-for HTTP downloads, where the network sets the pace. Each pipe holds at most its kernel
-buffer (64 KiB on Linux, widened to 1 MiB to and from the worker), so no plaintext ever sits
-in a temporary file and memory does not grow with the file (DESIGN.md section 3).
+0.20 of the stock age CLI's throughput with a thread, 0.27 with the process). The worker also
+takes the plaintext's SHA-256 (``plaintext_sha256``) as it reads it, which leaves the server's
+core only the parsing of the upload. Starting the worker costs about 15-30 ms per file.
+``iter_decrypted`` is a thread-based bridge the other way, for HTTP downloads, where the
+network sets the pace. Each pipe holds at most its kernel buffer (64 KiB on Linux, widened to
+1 MiB to and from the worker), so no plaintext ever sits in a temporary file and memory does
+not grow with the file (DESIGN.md section 3).
 
 The output is written here, by the relay thread, never by the worker, which never gets the
 file: a full disk or any other error of the output is raised here as itself, and once this
@@ -38,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -63,6 +66,8 @@ _WORKER = str(Path(__file__).with_name("_encrypt_worker.py"))
 _PIPE_BYTES = 1 << 20
 # The worker's whole environment: nothing of the server's is copied into it.
 _WORKER_ENVIRONMENT: dict[str, str] = {}
+# The worker's report of success: the plaintext's SHA-256 and size.
+_RESULT = re.compile(rb"ok ([0-9a-f]{64}) ([0-9]{1,20})\n")
 # What is read of the worker's stderr, and how much of its first line an error quotes.
 _REPORT_BYTES = 256
 _REPORT_CHARS = 200
@@ -256,10 +261,20 @@ class _Worker:
         """Why the worker failed, in a few safe words, or None if it succeeded."""
         status = self.process.returncode
         if status == 0:
-            return None
+            return None if self.result() is not None else "exit status 0 without a result"
         words = self._report.decode("ascii", "replace").split("\n")[0][:_REPORT_CHARS]
         words = "".join(c if c.isalnum() or c in " ._-" else "?" for c in words)
         return f"exit status {status}" + (f": {words}" if words else "")
+
+    def result(self) -> tuple[str, int] | None:
+        """The SHA-256 (hex) and size of the plaintext, as the worker reported them once it
+        exited with success; None otherwise."""
+        if self.process.returncode != 0:
+            return None
+        found = _RESULT.fullmatch(self._report)
+        if found is None:
+            return None
+        return found.group(1).decode("ascii"), int(found.group(2))
 
     def _close_report(self) -> None:
         fd, self._report_fd = self._report_fd, None
@@ -292,6 +307,8 @@ class AgeEncryptingWriter:
         self._sink = _Sink(out)
         self._closed = False
         self._aborted = False
+        self._written = 0
+        self._sha256: str | None = None
         self._worker = _Worker(recipients, self._sink)
         self._process = self._worker.process
         self._thread = self._worker.thread
@@ -314,6 +331,7 @@ class AgeEncryptingWriter:
             while view:
                 written = os.write(self._worker.stdin.fd, view)
                 view = view[written:]
+                self._written += written
         except BrokenPipeError:
             # The worker has exited, killed by the relay after an error of the output, or
             # failing itself; either says why.
@@ -340,6 +358,23 @@ class AgeEncryptingWriter:
         self._worker.finish()
         self._finalizer.detach()
         self._raise_error()
+        result = self._worker.result()
+        if result is None or result[1] != self._written:
+            # The worker saw other bytes than were written: never store that as whole.
+            raise RuntimeError("age encryption failed (the worker's count does not match)")
+        self._sha256 = result[0]
+
+    @property
+    def plaintext_sha256(self) -> str:
+        """SHA-256 of the plaintext, lower-case hex, as the worker process computed it while
+        it encrypted. Only after a successful ``close``.
+
+        Raises:
+            ValueError: the stream is not closed, or was aborted.
+        """
+        if self._sha256 is None:
+            raise ValueError("the age stream is not finished")
+        return self._sha256
 
     def abort(self) -> None:
         """Kill the worker without finishing the stream, and wait for it to end.

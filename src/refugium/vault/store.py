@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import logging
 import os
 import re
@@ -122,7 +121,6 @@ class Upload:
     ) -> None:
         self._store = store
         self._max_bytes = max_bytes
-        self._sha256 = hashlib.sha256()
         self._size = 0
         self._open = True
         self._temp_path = store.tmp / secrets.token_hex(_NAME_BYTES)
@@ -146,6 +144,8 @@ class Upload:
             TooLarge: the plaintext would exceed ``max_bytes``; the upload is aborted and its
                 temporary file deleted before this is raised.
             OSError: the disk is full or failing; the upload is aborted.
+            RuntimeError: the encrypting worker process failed or died; the upload is
+                aborted.
             ValueError: the upload is already finished or aborted.
         """
         if not self._open:
@@ -158,9 +158,6 @@ class Upload:
         except BaseException:
             self.abort()
             raise
-        # Hashed after the pipe took the chunk, so that the worker process encrypts it
-        # meanwhile, on another core.
-        self._sha256.update(chunk)
         self._size += len(chunk)
 
     def finish(self) -> Staged:
@@ -170,6 +167,8 @@ class Upload:
 
         Raises:
             OSError: the disk is full or failing; the upload is aborted.
+            RuntimeError: the encrypting worker process failed or died; the upload is
+                aborted.
             ValueError: the upload is already finished or aborted.
         """
         if not self._open:
@@ -187,7 +186,10 @@ class Upload:
             self.abort()
             raise
         self._open = False
-        return Staged(self._store, self._temp_path, self._sha256.hexdigest(), self._size)
+        # Hashed by the worker process as it encrypted, on the other core than the one
+        # that parses the upload.
+        sha256 = self._writer.plaintext_sha256
+        return Staged(self._store, self._temp_path, sha256, self._size)
 
     def abort(self) -> None:
         """Stop the upload and delete its temporary file. Calling it again does nothing.

@@ -12,7 +12,8 @@ time, from the first byte sent to the last byte of the page read:
 
 - the events list, newest first (``/records/events/``);
 - events filtered by region and month (``?region=ru-ce&month_from=2017-03``);
-- acts filtered by type (``/records/acts/?act_type=arrest``);
+- acts filtered by type (``/records/acts/?act_type=arrest``), and events with an act of a
+  type (``/records/events/?act_type=torture``);
 - random pages of the events and the acts lists (``?page=N``, N anywhere in the list);
 - an exact name search (``/records/persons/?q=<a generated full name>``), a different
   person each time; each answer must show that person as an exact match.
@@ -258,6 +259,7 @@ def _run(work: Path, info: dict[str, object], runs: int) -> None:
         "events list": lambda i: "/records/events/",
         "events by region and month": lambda i: "/records/events/?region=ru-ce&month_from=2017-03",
         "acts by type": lambda i: "/records/acts/?act_type=arrest",
+        "events with an act of type": lambda i: "/records/events/?act_type=torture",
         "events, random page": lambda i: f"/records/events/?page={rng.randrange(event_pages) + 1}",
         "acts, random page": lambda i: f"/records/acts/?page={rng.randrange(act_pages) + 1}",
         "exact name search": lambda i: "/records/persons/?" + f"q={names[i % len(names)]}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import Counter
 
@@ -144,3 +145,16 @@ def test_acts_filter_by_their_own_type(ws, signed_in) -> None:  # type: ignore[n
     assert all(f">{act.code}<" in text for act in arrests[:50])
     other = Act.objects.exclude(act_type__key="arrest").order_by("-id").first()
     assert f">{other.code}<" not in text
+
+
+@pytest.mark.django_db
+def test_events_filter_by_the_type_of_their_acts(ws, signed_in) -> None:  # type: ignore[no-untyped-def]
+    synthetic.generate(ws, 100)
+    page = signed_in().get("/records/events/?act_type=torture")
+    assert page.status_code == 200
+    text = page.content.decode()
+    with_torture = Event.objects.filter(acts__act_type__key="torture").distinct().order_by("-id")
+    expected = [event.code for event in with_torture]
+    assert 10 < len(expected) < Event.objects.count()
+    shown = [code for code in re.findall(r">(E-\d+)<", text)]
+    assert shown == expected[:50]

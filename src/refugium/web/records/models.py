@@ -241,6 +241,8 @@ class Act(Record, Month):
             models.Index(fields=["region", "month_from"], name="act_region_month"),
             models.Index(fields=["desk", "act_type"], name="act_desk_type"),
             models.Index(fields=["desk", "region"], name="act_desk_region"),
+            # Events filtered by the type of their acts.
+            models.Index(fields=["act_type", "event"], name="act_type_event"),
         ]
 
 

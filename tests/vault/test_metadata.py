@@ -164,7 +164,23 @@ def make_odt() -> bytes:
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("mimetype", ODT, compress_type=zipfile.ZIP_STORED)
         archive.writestr("meta.xml", meta, compress_type=zipfile.ZIP_DEFLATED)
-        archive.writestr("content.xml", "<office:document-content/>")
+        archive.writestr(
+            "content.xml",
+            '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:'
+            'office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+            'office:version="1.3"><office:body><office:text><text:p>Statement</text:p>'
+            "</office:text></office:body></office:document-content>",
+        )
+        archive.writestr(
+            "META-INF/manifest.xml",
+            '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:'
+            'manifest:1.0" manifest:version="1.3">'
+            f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{ODT}"/>'
+            '<manifest:file-entry manifest:full-path="content.xml" '
+            'manifest:media-type="text/xml"/>'
+            '<manifest:file-entry manifest:full-path="meta.xml" manifest:media-type="text/xml"/>'
+            "</manifest:manifest>",
+        )
     return out.getvalue()
 
 

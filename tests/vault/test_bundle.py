@@ -12,12 +12,16 @@ import re
 import shutil
 import stat
 import subprocess
+import tempfile
 import tracemalloc
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from refugium.crypto.signing import SigningKey
 from refugium.errors import BadInput, ChainBroken, Conflict, DecryptionFailed
@@ -318,7 +322,9 @@ def test_a_changed_byte_in_the_manifest(bundle: Path) -> None:
     lines = manifest.read_bytes().splitlines(keepends=True)
     index = next(i for i, line in enumerate(lines) if line.endswith(b"  items.json\n"))
     offset = sum(len(line) for line in lines[:index]) + 10  # a hex digit of items.json's hash
-    flip(manifest, offset)
+    data = bytearray(manifest.read_bytes())
+    data[offset] = ord("1") if data[offset] == ord("0") else ord("0")  # still a hex digit
+    manifest.write_bytes(bytes(data))
     assert verify_bundle(bundle) == [
         "items.json: SHA-256 does not match the manifest",
         "MANIFEST.sha256.sig: signature does not verify",
@@ -677,3 +683,50 @@ def test_verify_bundle_of_something_else(tmp_path: Path) -> None:
     problems = verify_bundle(tmp_path / "empty")
     for name in ("MANIFEST.sha256", "MANIFEST.sha256.sig", "custody.jsonl", "items.json"):
         assert f"{name}: missing" in problems
+
+
+# -- properties ---------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(max_size=400), item=st.from_regex(r"[A-Za-z0-9_]{1,64}", fullmatch=True))
+def test_any_name_becomes_a_safe_one(name: str, item: str) -> None:
+    safe = safe_file_name(item, name)
+    assert safe.startswith(f"{item}-")
+    rest = safe.removeprefix(f"{item}-")
+    assert rest not in ("", ".", "..")
+    assert len(rest) <= MAX_NAME_CHARS
+    assert len(rest.encode("utf-8")) <= MAX_NAME_BYTES
+    assert not any(unicodedata.category(c)[0] == "C" for c in rest)
+    assert not any(c in "/\\\x00\n'\"$`" for c in rest)
+    assert rest == rest.strip(". ")
+    assert safe_file_name(item, name) == safe  # deterministic
+
+
+@pytest.fixture(scope="module")
+def small_bundle(tmp_path_factory: pytest.TempPathFactory, key: SigningKey) -> Path:
+    folder = tmp_path_factory.mktemp("small")
+    sources = [SOURCES[1], SOURCES[2]]
+    log, salts = make_log(folder, key, sources)
+    return write_bundle(folder / "bundle", bundle_items(sources, salts), log, key).path
+
+
+_EDIT_SCRATCH = tempfile.TemporaryDirectory(prefix="refugium-test-bundle-")
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_any_single_byte_edit_anywhere_is_reported(small_bundle: Path, data: st.DataObject) -> None:
+    """Every file of a bundle is covered: by the manifest, or by the signature over it."""
+    files = sorted(p.relative_to(small_bundle) for p in small_bundle.rglob("*") if p.is_file())
+    rel = data.draw(st.sampled_from(files))
+    original = (small_bundle / rel).read_bytes()
+    offset = data.draw(st.integers(0, len(original) - 1))
+    new = data.draw(st.integers(0, 255).filter(lambda b: b != original[offset]))
+    copy = Path(_EDIT_SCRATCH.name) / "bundle"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(small_bundle, copy)
+    edited = bytearray(original)
+    edited[offset] = new
+    (copy / rel).write_bytes(bytes(edited))
+    assert verify_bundle(copy) != []

@@ -13,16 +13,18 @@ Layout of a bundle (folders 0700, files 0600)::
     custody.jsonl              the whole custody log, as signed (a chain is checkable only
                                from its first entry)
     custody-public.pem         the organisation's custody public key (Ed25519, PEM)
-    MANIFEST.sha256            ``sha256sum`` format, sorted: every file above except the key
-                               and the signature, and VERIFY.txt
+    MANIFEST.sha256            ``sha256sum`` format, sorted by path: the files above, the
+                               log, items.json and VERIFY.txt (the key and the signature
+                               are checked through the signature itself)
     MANIFEST.sha256.sig        raw Ed25519 signature over the manifest's bytes
     VERIFY.txt                 the commands, in order; also a script: ``sh -e VERIFY.txt``
 
 What proves what: the signature proves the manifest came from the holder of the custody key;
-the manifest proves every file, the log and items.json are as exported; each signed log line
-proves an event was recorded then, in that order; ``printf '%s:%s' SALT SHA256 | sha256sum``
-ties each file's SHA-256 to the commitment in its ``ingested`` entry (see
-``refugium.vault.custody`` for why the log holds commitments, not hashes). What it cannot
+the manifest proves every file, the log and items.json are as exported; the signed, linked
+log lines show the events in the order they were recorded, each signed by the key holder;
+``printf '%s:%s' SALT SHA256 | sha256sum`` ties each file's SHA-256 to the commitment in its
+``ingested`` entry (see ``refugium.vault.custody`` for why the log holds commitments, not
+hashes). What it cannot
 prove alone: that the public key is the organisation's (compare its fingerprint with one
 published elsewhere), and that the log was not rewritten wholesale by someone holding the key
 (compare its head with heads written down earlier; see ``refugium.chain``).
@@ -245,6 +247,11 @@ def verify_bundle(path: Path) -> list[str]:
             key = VerifyKey.from_public_pem(pem)
         except BadInput:
             problems.append(f"{PUBLIC_KEY}: not an Ed25519 public key in PEM form")
+        else:
+            # PEM readers skip stray bytes around the key; the exact form leaves no room for
+            # an edit that goes unnoticed.
+            if key.to_public_pem() != pem:
+                problems.append(f"{PUBLIC_KEY}: not in the exact PEM form it was written in")
     signature = _read_small(path / SIGNATURE)
     if key is not None and manifest is not None and signature is not None:
         try:
@@ -466,8 +473,8 @@ def _verify_text(records: list[dict[str, Any]], entries: int) -> str:
 _VERIFY_HEAD = """\
 # How to verify this evidence bundle without refugium
 #
-# Needs only a POSIX shell, GNU coreutils (sha256sum, base64, sed, tr, cut, wc, tail, ls,
-# mktemp; grep) and OpenSSL 3. jq and Python are not needed. In this folder, run the commands
+# Needs only a POSIX shell, GNU coreutils (sha256sum, base64, tr, cut, wc, tail, ls, mktemp),
+# grep, sed and OpenSSL 3. jq and Python are not needed. In this folder, run the commands
 # below in order, reading what each prints; each one exits non-zero when its check fails.
 # Or run the whole file; it stops at the first failure and ends with ALL CHECKS PASSED only
 # if every check passed:

@@ -730,3 +730,15 @@ def test_any_single_byte_edit_anywhere_is_reported(small_bundle: Path, data: st.
     edited[offset] = new
     (copy / rel).write_bytes(bytes(edited))
     assert verify_bundle(copy) != []
+
+
+def test_a_files_folder_symlinked_out_of_the_bundle_is_not_followed(
+    bundle: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    shutil.move(bundle / "files", outside)
+    (bundle / "files").symlink_to(outside)
+    problems = verify_bundle(bundle)
+    assert "files/: missing or not a plain folder" in problems
+    for s in SOURCES:
+        assert f"{file_of(s)}: listed in the manifest but missing" in problems

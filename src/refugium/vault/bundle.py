@@ -597,6 +597,17 @@ def _hash_file(path: Path) -> str | None:
     return digest.hexdigest()
 
 
+def _inside_plain_folders(path: Path, rel: str) -> bool:
+    """Every folder on the way to ``rel`` is a real folder, not a symlink out of the bundle."""
+    folder, _, _ = rel.rpartition("/")
+    if not folder:
+        return True
+    try:
+        return stat.S_ISDIR(os.lstat(path / folder).st_mode)
+    except OSError:
+        return False
+
+
 def _shown(text: str) -> str:
     """A name from the bundle as it may be printed: invisible characters escaped."""
     return "".join(
@@ -642,7 +653,7 @@ def _check_manifest(path: Path, manifest: bytes, problems: list[str]) -> dict[st
             problems.append(f"{MANIFEST}: {_shown(rel)} is listed twice")
             continue
         listed[rel] = digest
-        actual = _hash_file(path / rel)
+        actual = _hash_file(path / rel) if _inside_plain_folders(path, rel) else None
         if actual is None:
             problems.append(f"{_shown(rel)}: listed in the manifest but missing")
         elif actual != digest:
@@ -653,11 +664,15 @@ def _check_manifest(path: Path, manifest: bytes, problems: list[str]) -> dict[st
     for name in (CUSTODY, ITEMS):
         if name not in listed:
             problems.append(f"{name}: not listed in the manifest")
+    present: list[str] = []
     try:
-        present = sorted(os.listdir(path / FILES))
+        files_dir = stat.S_ISDIR(os.lstat(path / FILES).st_mode)
     except OSError:
-        present = []
-        problems.append(f"{FILES}/: missing")
+        files_dir = False
+    if files_dir:
+        present = sorted(os.listdir(path / FILES))
+    else:  # a symlink here would have the checks read files outside the bundle
+        problems.append(f"{FILES}/: missing or not a plain folder")
     for name in present:
         if f"{FILES}/{name}" not in listed:
             problems.append(f"{FILES}/{_shown(name)}: not listed in the manifest")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import random
 import struct
 import zipfile
@@ -330,6 +331,47 @@ def test_png_text_chunk_is_reported() -> None:
     assert rep.warnings == (WARN_AUTHOR,)
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def test_png_chunks_after_the_image_data_are_reported() -> None:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update({1: "S", 2: (33.0, 52.0, 0.0), 3: "W", 4: (70.0, 40.0, 0.0)})
+    plain = make_png()
+    late = (
+        _png_chunk(b"eXIf", exif.tobytes())
+        + _png_chunk(b"zTXt", b"Artist\0\0" + zlib.compress(b"Jane Roe"))
+        + _png_chunk(b"iTXt", b"Title\0\0\0ru\0\0" + "Заявление".encode())
+    )
+    data = plain[:-12] + late + plain[-12:]  # before IEND
+    rep = report(data, PNG)
+    assert rep.error == ""
+    assert entry(rep, "gps", "position") == "-33.866667, -70.666667"
+    assert entry(rep, "text", "Artist") == "Jane Roe"
+    assert entry(rep, "text", "Title") == "Заявление"
+    assert set(rep.warnings) == {WARN_AUTHOR, WARN_GPS}
+
+
+def test_png_pixels_are_never_decoded() -> None:
+    # 9000 x 9000 pixels (under Pillow's bomb limit) over a few bytes of broken image data:
+    # decoding would fail or take 81 MB; reading the metadata does neither.
+    header = struct.pack(">IIBBBBB", 9000, 9000, 8, 0, 0, 0, 0)
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", b"not zlib at all")
+        + _png_chunk(b"tEXt", b"Comment\0late")
+        + _png_chunk(b"IEND", b"")
+    )
+    rep = report(data, PNG)
+    assert rep.error == ""
+    assert entry(rep, "image", "size") == "9000x9000"
+    assert entry(rep, "text", "Comment") == "late"
+
+
 def test_pdf_document_information_is_reported() -> None:
     rep = report(make_pdf(), PDF)
     assert rep.error == ""
@@ -517,6 +559,18 @@ def test_external_entity_in_core_xml_is_rejected() -> None:
         "<x><creator>&e;</creator></x>"
     )
     assert report(make_docx(core=xxe), DOCX).error == "docProps/core.xml rejected (DTDForbidden)"
+
+
+def test_damaged_pdf_logs_and_warns_nothing(
+    caplog: pytest.LogCaptureFixture, recwarn: pytest.WarningsRecorder
+) -> None:
+    # pypdf would log "invalid pdf header: b'...'" and the like: bytes of the evidence.
+    caplog.set_level(logging.DEBUG)
+    data = make_pdf()
+    rep = report(b"%PDF-1.3 SECRET" + data[15:-30], PDF)
+    assert rep.error != "" or rep.entries != ()
+    assert caplog.records == []
+    assert len(recwarn) == 0
 
 
 def test_broken_zip_labelled_docx_gives_an_error() -> None:

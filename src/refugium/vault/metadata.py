@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import struct
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -84,6 +86,12 @@ WARN_XMP = "XMP metadata (not parsed: may hold a position, names or a device)"
 WARN_IPTC = "IPTC metadata (may hold names and places)"
 
 _REPORT_VERSION = 1
+
+# pypdf logs warnings that quote the file's bytes ("invalid pdf header: b'...'") and Pillow's
+# TIFF reader logs every EXIF tag's value at DEBUG: evidence must not reach a log that way.
+# Their loggers (and so their children) are silenced for good; report errors say enough.
+logging.getLogger("pypdf").setLevel(logging.CRITICAL + 1)
+logging.getLogger("PIL").setLevel(logging.CRITICAL + 1)
 
 _Entry = tuple[str, str, str]
 
@@ -313,6 +321,11 @@ def _read_image(stream: BinaryIO, media_type: str, out: _Builder) -> None:
                 _image_info(image, out, IptcImagePlugin)
             except Exception as exc:
                 out.fail("image metadata unreadable", exc)
+            if image.format == "PNG":
+                try:
+                    _png_late_chunks(stream, out, "exif" in image.info)
+                except Exception as exc:
+                    out.fail("PNG chunks unreadable", exc)
     # Pillow warns, rather than raises, on damaged EXIF ("Truncated File Read", tags larger
     # than the file): the report is then partial.
     damaged = [w for w in caught if not issubclass(w.category, Image.DecompressionBombWarning)]
@@ -321,7 +334,14 @@ def _read_image(stream: BinaryIO, media_type: str, out: _Builder) -> None:
 
 
 def _image_exif(image: Any, out: _Builder, exif_tags: Any) -> None:
-    exif = image.getexif()
+    if image.format == "PNG" and "exif" not in image.info:
+        # Pillow would decode every pixel to look for an eXIf chunk after the image data;
+        # _png_late_chunks walks the chunks instead.
+        return
+    _exif_entries(image.getexif(), out, exif_tags)
+
+
+def _exif_entries(exif: Any, out: _Builder, exif_tags: Any) -> None:
     names: dict[int, str] = exif_tags.TAGS
     gps_names: dict[int, str] = exif_tags.GPSTAGS
     for tag, value in exif.items():
@@ -379,6 +399,71 @@ def _image_info(image: Any, out: _Builder, iptc_plugin: Any) -> None:
         out.add("text", key, value, warning)
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_MAX_PNG_CHUNKS = 1 << 16
+_MAX_PNG_TEXT_BYTES = 1 << 20
+
+
+def _png_late_chunks(stream: BinaryIO, out: _Builder, have_exif: bool) -> None:
+    """EXIF and text chunks after the image data, which Pillow finds only by decoding every
+    pixel (PNG allows both anywhere before IEND)."""
+    from PIL import ExifTags, Image
+
+    stream.seek(0)
+    if stream.read(8) != _PNG_SIGNATURE:
+        return
+    after_data = False
+    for _ in range(_MAX_PNG_CHUNKS):
+        head = stream.read(8)
+        if len(head) < 8:
+            return
+        length, kind = struct.unpack(">I", head[:4])[0], head[4:]
+        if kind == b"IEND":
+            return
+        if kind in (b"IDAT", b"fdAT"):
+            after_data = True
+        wanted = after_data and kind in (b"eXIf", b"tEXt", b"zTXt", b"iTXt")
+        if wanted and kind == b"eXIf" and have_exif:
+            wanted = False  # Pillow reads only the first eXIf; so do the readers after it
+        if not wanted:
+            stream.seek(length + 4, io.SEEK_CUR)
+            continue
+        if length > _MAX_PNG_TEXT_BYTES:
+            out.fail(f"PNG {kind.decode('latin-1')} chunk too large to read")
+            stream.seek(length + 4, io.SEEK_CUR)
+            continue
+        data = stream.read(length)
+        stream.seek(4, io.SEEK_CUR)
+        if kind == b"eXIf":
+            exif = Image.Exif()
+            exif.load(data)
+            _exif_entries(exif, out, ExifTags)
+            have_exif = True
+            continue
+        key, value = _png_text(kind, data)
+        warning = WARN_AUTHOR if key.strip().lower() in _PNG_AUTHOR_KEYS and value else None
+        out.add("text", key, value, warning)
+
+
+def _png_text(kind: bytes, data: bytes) -> tuple[str, str]:
+    key, _, rest = data.partition(b"\0")
+    if kind == b"tEXt":
+        return key.decode("latin-1"), rest.decode("latin-1")
+    if kind == b"zTXt":
+        return key.decode("latin-1"), _inflate(rest[1:]).decode("latin-1")
+    # iTXt: compression flag, method, language tag NUL, translated keyword NUL, UTF-8 text.
+    compressed, rest = rest[:1] == b"\1", rest[2:]
+    _language, _, rest = rest.partition(b"\0")
+    _translated, _, text = rest.partition(b"\0")
+    if compressed:
+        text = _inflate(text)
+    return key.decode("latin-1"), text.decode("utf-8", "replace")
+
+
+def _inflate(data: bytes) -> bytes:
+    return zlib.decompressobj().decompress(data, _MAX_PNG_TEXT_BYTES)
+
+
 # --- PDF ----------------------------------------------------------------------------------
 
 _PDF_AUTHOR_KEYS = {"/Author"}
@@ -387,8 +472,15 @@ _PDF_AUTHOR_KEYS = {"/Author"}
 def _read_pdf(stream: BinaryIO, media_type: str, out: _Builder) -> None:
     from pypdf import PdfReader
 
+    with warnings.catch_warnings():
+        # pypdf also warns (PdfReadWarning) with text from the file; a report says enough.
+        warnings.simplefilter("ignore")
+        _read_pdf_quietly(stream, media_type, out, PdfReader)
+
+
+def _read_pdf_quietly(stream: BinaryIO, media_type: str, out: _Builder, reader_class: Any) -> None:
     try:
-        reader = PdfReader(stream, strict=False)
+        reader = reader_class(stream, strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             out.fail("encrypted PDF: its document information is unreadable")
             return

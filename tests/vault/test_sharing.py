@@ -31,12 +31,15 @@ from tests.vault.test_metadata import (
     ODT,
     PDF,
     PNG,
+    WAV,
     make_docx,
     make_jpeg,
     make_mp3,
+    make_mp4,
     make_odt,
     make_pdf,
     make_png,
+    make_wav,
 )
 
 
@@ -119,15 +122,22 @@ def test_unsupported_type_is_refused_with_a_way_out(ram_dir: Path) -> None:
     assert list(ram_dir.iterdir()) == []
 
 
-def test_video_without_ffmpeg_is_refused(
-    ram_dir: Path, monkeypatch: pytest.MonkeyPatch, mat2_installed: str
+@pytest.mark.parametrize(("build", "kind"), [(make_mp4, MP4), (make_wav, WAV)])
+def test_video_and_wav_without_ffmpeg_are_refused(
+    ram_dir: Path, monkeypatch: pytest.MonkeyPatch, build: Callable[[], bytes], kind: str
 ) -> None:
+    # mat2 cleans these with ffmpeg, which Debian's mat2 only suggests.
     real_which = shutil.which
     monkeypatch.setattr(
         sharing.shutil, "which", lambda name: None if name == "ffmpeg" else real_which(name)
     )
-    with pytest.raises(BadInput, match=r"^cleaning video/mp4 needs ffmpeg, which is not"):
-        strip(b"\x00\x00\x00\x18ftypmp42", MP4, ram_dir=ram_dir)
+    with pytest.raises(BadInput) as caught:
+        strip(build(), kind, ram_dir=ram_dir)
+    assert caught.value.message == (
+        f"cleaning {kind} needs ffmpeg, which is not installed; "
+        "install it or share a re-encoded copy made by hand"
+    )
+    assert list(ram_dir.iterdir()) == []
 
 
 def test_mat2_failure_is_bad_input_and_leaves_nothing(ram_dir: Path) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from refugium.errors import BadInput
 from refugium.vault.metadata import report
 
-__all__ = ["SHAREABLE_MEDIA_TYPES", "strip"]
+__all__ = ["SHAREABLE_MEDIA_TYPES", "is_ram_backed", "strip"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +58,13 @@ _EXTENSIONS = {
     "audio/x-wav": "wav",
     "audio/wav": "wav",
     "audio/x-aiff": "aiff",
+    "audio/aiff": "aiff",
     "video/mp4": "mp4",
     "video/x-m4v": "m4v",
 }
-# mat2 rewrites video with ffmpeg, an optional dependency of its Debian package.
-_NEEDS_FFMPEG = {"video/mp4", "video/x-m4v"}
+# mat2 rewrites video, WAV and AIFF with ffmpeg, which its Debian package only suggests.
+_NEEDS_FFMPEG = {"video/mp4", "video/x-m4v", "audio/x-wav", "audio/wav", "audio/x-aiff",
+                 "audio/aiff"}
 
 #: The media types ``strip`` makes copies of.
 SHAREABLE_MEDIA_TYPES = frozenset(_EXTENSIONS)

@@ -564,6 +564,170 @@ def cmd_vocab_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- The evidence vault (refugium.web.evidence.services does the work) ----------------------
+
+
+def _evidence_desk(name: str) -> Any:
+    _require_initialised()
+    setup_django()
+    from refugium.web.accounts.services import get_desk
+
+    return get_desk(name)
+
+
+def _evidence_keys(args: argparse.Namespace, desk: Any) -> list[Any]:
+    """The identities of ``desk``'s keys that ``--user`` holds, unlocked with the passphrase."""
+    from refugium.web.desk.services import identities, unlock
+
+    passphrase = read_passphrase(args, new=False, whose=args.user)
+    user, keyring = unlock(args.user, passphrase)
+    return identities(user, keyring, desk)
+
+
+def cmd_evidence_add(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    desk = _evidence_desk(args.desk)
+    from refugium.web.evidence import services
+
+    files = services.files_under([Path(p) for p in args.paths])
+    if not files:
+        raise BadInput("no files to add")
+    actor = args.by or "cli"
+    for path in files:
+        item, sha256 = services.ingest(path, desk, source=args.source or "", actor=actor)
+        print(f"{item.code}  {sha256}  {_printable(str(path), newlines=False)}")
+    return 0
+
+
+def cmd_evidence_list(args: argparse.Namespace) -> int:
+    desk = _evidence_desk(args.desk)
+    from refugium.web.evidence import services
+    from refugium.web.evidence.models import Item
+
+    for item in Item.objects.filter(desk=desk).prefetch_related("links"):
+        records = ",".join(r.code for r in services.linked_records(item)) or "-"
+        print(f"{item.code}  {item.added_on.isoformat()}  {item.size:>12}  records={records}")
+    return 0
+
+
+def cmd_evidence_show(args: argparse.Namespace) -> int:
+    desk = _evidence_desk(args.desk)
+    from refugium.web.evidence import services
+
+    keys = _evidence_keys(args, desk)
+    item = services.get(desk, args.code)
+    meta, history = services.show(item, keys, actor=args.user)
+    if args.json:
+        print(json.dumps({"code": item.code, "size": item.size, **dataclasses.asdict(meta),
+                          "custody": history}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"Item {item.code} on desk {desk.name}, added {item.added_on.isoformat()}")
+    print(f"  name:       {_printable(meta.name, newlines=False)}")
+    print(f"  source:     {_printable(meta.source)}")
+    print(f"  size:       {item.size}")
+    print(f"  sha256:     {meta.sha256}")
+    print(f"  media type: {meta.media_type}")
+    report = meta.metadata
+    for group, key, value in report.get("entries", []):
+        print(f"  metadata:   {group} {key}: {_printable(str(value), newlines=False)}")
+    for warning in report.get("warnings", []):
+        print(f"  WARNING:    the file carries {warning}")
+    if report.get("error"):
+        print(f"  metadata:   (partial: {report['error']})")
+    print("Custody:")
+    for entry in history:
+        extra = " ".join(f"{k}={v}" for k, v in sorted(entry.items())
+                         if k not in ("at", "event", "item", "actor", "content"))
+        print(f"  {entry['at']}  {entry['event']:<9} {entry['actor']}  {extra}".rstrip())
+    return 0
+
+
+def cmd_evidence_share(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    desk = _evidence_desk(args.desk)
+    from refugium.web.evidence import services
+
+    keys = _evidence_keys(args, desk)
+    out = Path(args.out)
+    if os.path.lexists(out):
+        raise Conflict(f"{out} exists; refusing to overwrite it")
+    copy, sha256 = services.share(services.get(desk, args.code), keys, actor=args.user)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    with os.fdopen(os.open(out, flags, 0o600), "wb") as handle:
+        handle.write(copy)
+        handle.flush()
+        os.fsync(handle.fileno())
+    print(f"Wrote a copy without metadata to {out} (sha256 {sha256}); the original is unchanged.")
+    return 0
+
+
+def cmd_evidence_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    desk = _evidence_desk(args.desk)
+    from refugium.web.evidence import services
+
+    keys = _evidence_keys(args, desk)
+    items = [services.get(desk, code) for code in args.codes]
+    out = Path(args.out)
+    if os.path.lexists(out):
+        raise Conflict(f"{out} exists; refusing to overwrite it")
+    services.export(items, keys, out, actor=args.user)
+    print(f"Wrote a bundle of {len(items)} item(s) to {out}; {out}/VERIFY.txt says how to check "
+          "it without refugium, and `refugium verify` checks it too.")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from refugium.vault.bundle import verify_bundle
+
+    problems = verify_bundle(Path(args.bundle))
+    for problem in problems:
+        print(f"FAILED: {problem}")
+    if problems:
+        return 1
+    print(f"{args.bundle}: every file, the manifest's signature and the custody log check out.")
+    return 0
+
+
+def cmd_desk_export_identity(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    desk = _evidence_desk(args.desk)
+    out = Path(args.out)
+    if os.path.lexists(out):
+        raise Conflict(f"{out} exists; refusing to overwrite it")
+    if args.paper_key:
+        from refugium.web.accounts.services import desk_identities_from_paper_key
+
+        paper_key = sys.stdin.readline().strip()
+        identities = desk_identities_from_paper_key(desk.name, paper_key)
+    else:
+        if not args.user:
+            raise BadInput("give --user NAME (a member of the desk) or --paper-key")
+        identities = _evidence_keys(args, desk)
+    print("WARNING: this writes the desk's secret keys to a file. Whoever has that file can "
+          f"read everything ever stored on desk {desk.name!r}. Keep it offline, on an encrypted "
+          "disk, and destroy it when the archive work is done.", file=sys.stderr)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    with os.fdopen(os.open(out, flags, 0o600), "w", encoding="ascii") as handle:
+        handle.write(f"# refugium desk {desk.name}: age identities, newest key first\n")
+        for identity in identities:
+            handle.write(f"{identity.to_secret_string()}\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    from refugium.web.core.auditing import record
+
+    record(args.user or "paper-key", "desk.export_identity", "desk", desk.name)
+    print(f"Wrote {len(identities)} identity(ies) to {out} (mode 0600). Decrypt with: "
+          f"age -d -i {out} FILE")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from refugium.demo import run_demo
 
@@ -638,6 +802,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("desk")
     add(desk_sub, "list", cmd_desk_list, "list desks, key generations and members")
+    p = add(desk_sub, "export-identity", cmd_desk_export_identity,
+            "write a desk's secret age identities to a file, for archives read with the stock "
+            "age tool (needs a member's passphrase or the paper key; handle with care)")
+    p.add_argument("desk")
+    p.add_argument("--out", required=True, metavar="FILE", help="the identity file to create")
+    p.add_argument("--user", metavar="NAME", help="a member of the desk")
+    p.add_argument("--paper-key", action="store_true",
+                   help="read the recovery paper key from stdin instead")
+    passphrase_stdin(p)
 
     inbox = add(sub, "inbox", None,
                 "the intake desk's inbox: list, read, reply, set status, delete "
@@ -736,6 +909,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("key", metavar="KEY")
     add(vocab_sub, "sync", cmd_vocab_sync,
         "bring the vocabularies up to the ones this version of refugium ships (after an upgrade)")
+
+    evidence = add(sub, "evidence", None,
+                   "the evidence vault: add files, list, show, make sharing copies, export "
+                   "bundles a court can verify")
+    ev_sub = evidence.add_subparsers(dest="evidence_command", metavar="ACTION",
+                                     parser_class=_Parser)
+    ev_sub.required = True
+
+    def ev_desk(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--desk", default="documentation",
+                       help="the desk whose key the items are encrypted to "
+                       "(default: documentation)")
+
+    def ev_user(p: argparse.ArgumentParser) -> None:
+        ev_desk(p)
+        p.add_argument("--user", required=True, metavar="NAME",
+                       help="an active member of the desk, whose passphrase unlocks it")
+        passphrase_stdin(p)
+
+    p = add(ev_sub, "add", cmd_evidence_add,
+            "store files encrypted to the desk (needs no passphrase); prints code and SHA-256")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, or folders to add whole")
+    ev_desk(p)
+    p.add_argument("--source", metavar="TEXT",
+                   help="where the files came from (stored encrypted with them)")
+    p.add_argument("--by", metavar="NAME", help="who adds them, for the custody log")
+    p = add(ev_sub, "list", cmd_evidence_list, "list items: code, day added, size, records")
+    ev_desk(p)
+    p = add(ev_sub, "show", cmd_evidence_show,
+            "an item's description, metadata report and custody history")
+    p.add_argument("code", metavar="CODE")
+    ev_user(p)
+    p.add_argument("--json", action="store_true", help="one JSON document")
+    p = add(ev_sub, "share", cmd_evidence_share,
+            "write a copy with the metadata removed (mat2); the original stays as it is")
+    p.add_argument("code", metavar="CODE")
+    p.add_argument("--out", required=True, metavar="FILE", help="the copy to create")
+    ev_user(p)
+    p = add(ev_sub, "export", cmd_evidence_export,
+            "write an export bundle: originals, sha256sum manifest, signature, custody log, "
+            "VERIFY.txt")
+    p.add_argument("codes", nargs="+", metavar="CODE")
+    p.add_argument("--out", required=True, metavar="DIR", help="the bundle folder to create")
+    ev_user(p)
+
+    p = add(sub, "verify", cmd_verify,
+            "check an export bundle: files against the manifest, its signature, the custody log")
+    p.add_argument("bundle", metavar="DIR")
 
     p = add(sub, "recover", cmd_recover,
             "restore a desk's keys to a user with the recovery paper key (read from stdin)")

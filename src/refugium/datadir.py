@@ -50,6 +50,12 @@ class DataDir:
         return self.root / "audit.jsonl"
 
     @property
+    def custody_log(self) -> Path:
+        """The evidence vault's chain of custody: a chain of its own, signed by the same
+        organisation key as the audit log, so an export bundle carries one public key."""
+        return self.root / "custody.jsonl"
+
+    @property
     def initialised_marker(self) -> Path:
         """Written last by ``refugium init``: a folder without it is not usable."""
         return self.root / "INITIALISED"

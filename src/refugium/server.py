@@ -38,13 +38,20 @@ def sweep_leftovers() -> None:
     acknowledged either: the reporter saw no receipt.
     """
     from refugium.web.core.auditing import audit_log
+    from refugium.web.evidence.models import Item
+    from refugium.web.evidence.services import custody
     from refugium.web.intake import submissions
     from refugium.web.intake.models import Attachment
 
-    removed = audit_log().chain.repair_torn_tail()
-    if removed:
-        logger.warning("removed an incomplete last line of the audit log (%d bytes)", removed)
+    for name, chain in (("audit", audit_log().chain), ("custody", custody().chain)):
+        removed = chain.repair_torn_tail()
+        if removed:
+            logger.warning(
+                "removed an incomplete last line of the %s log (%d bytes)", name, removed
+            )
+    # One store holds reporters' files and evidence: keep every file either names.
     names = set(Attachment.objects.values_list("stored_name", flat=True))
+    names |= set(Item.objects.values_list("stored_name", flat=True))
     report = submissions.store().sweep(names)
     if report.temp_removed or report.orphans_removed:
         logger.warning(

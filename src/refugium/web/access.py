@@ -64,6 +64,12 @@ POLICIES: dict[str, str] = {
     "records:edit": "desk-member:documentation",
     "records:history": "desk-member:documentation",
     "records:timeline": "desk-member:documentation",
+    # evidence (the documentation desk's vault)
+    "evidence:list": "desk-member:documentation",
+    "evidence:item": "desk-member:documentation",
+    "evidence:download": "desk-member:documentation",
+    "evidence:attach": "desk-member:documentation",
+    "evidence:detach": "desk-member:documentation",
 }
 
 View = Callable[..., HttpResponseBase]

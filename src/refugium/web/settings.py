@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "refugium.web.intake",
     "refugium.web.desk",
     "refugium.web.records",
+    "refugium.web.evidence",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("refugium.web.accounts.urls")),
     path("desk/inbox/", include("refugium.web.desk.urls")),
     path("records/", include("refugium.web.records.urls")),
+    path("evidence/", include("refugium.web.evidence.urls")),
     *i18n_patterns(path("", include("refugium.web.intake.urls")), prefix_default_language=False),
 ]
 

@@ -346,6 +346,25 @@ def recover(desk_name: str, paper_key: str, name: str, *, actor: str = "cli") ->
     return count
 
 
+def desk_identities_from_paper_key(desk_name: str, paper_key: str) -> list[Identity]:
+    """Every generation of a desk's key, newest first, opened with the recovery paper key
+    (for ``refugium desk export-identity`` when no member can unlock).
+
+    Raises:
+        BadInput: the paper key is malformed.
+        DecryptionFailed: it is not this organisation's recovery key.
+        NotFound: no such desk.
+    """
+    desk = get_desk(desk_name)
+    recovery = Identity.from_secret_string(paper_key)
+    if str(recovery.recipient) != organisation().recovery_recipient:
+        raise DecryptionFailed("this is not the organisation's recovery key")
+    wraps = DeskKeyWrap.objects.filter(generation__desk=desk, user=None).order_by(
+        "-generation__number"
+    )
+    return [DeskKey.unwrap(bytes(wrap.blob), recovery).identity for wrap in wraps]
+
+
 # --- Login ----------------------------------------------------------------------------------
 
 _dummy_blob: bytes | None = None

@@ -28,6 +28,7 @@ from refugium.crypto import (
 )
 from refugium.vault import EncryptedStore
 from refugium.web.accounts.models import Desk, Organisation
+from refugium.web.core.storage import file_store
 from refugium.web.intake import flood
 from refugium.web.intake.models import Attachment, Message, Submission
 from refugium.web.intake.reporter_session import ReporterSession
@@ -37,7 +38,7 @@ INTAKE_DESK = "intake"
 
 
 def store() -> EncryptedStore:
-    return EncryptedStore(settings.DATA.root / "store")
+    return file_store()
 
 
 def intake_desk() -> Desk:

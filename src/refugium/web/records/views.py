@@ -451,6 +451,7 @@ def _render_detail(
             "links": _link_actions(row),
             "has_timeline": isinstance(row, Event | Person | Place),
             "files": _files(row),
+            "evidence": _evidence(row),
             "nav": _nav(),
         },
     )
@@ -472,6 +473,13 @@ def _files(row: Record) -> list[Shown]:
         )
         for f in linked
     ]
+
+
+def _evidence(row: Record) -> list[Shown]:
+    """Evidence items attached to the record, by code (their names are sealed)."""
+    from refugium.web.evidence.services import items_of
+
+    return [Shown(item.code, reverse("evidence:item", args=[item.code])) for item in items_of(row)]
 
 
 def _link_actions(row: Record) -> list[tuple[str, str]]:

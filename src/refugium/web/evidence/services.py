@@ -1,0 +1,342 @@
+"""What the evidence vault does, for ``refugium evidence`` and the researchers' pages alike.
+
+Ingest needs only the desk's public recipient (no unlock). Everything else decrypts with the
+identities of the desk's keys that the caller holds. Every event on an item is written to the
+chain of custody *before* it happens, as the audit log is: an export or a view the custody
+log cannot hold does not happen. The custody log holds codes, account names and commitments;
+the item's name, source and SHA-256 stay in its sealed ``meta``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from refugium.crypto import DecryptionFailed, Identity, Recipient, SigningKey, VerifyKey
+from refugium.crypto import decrypt as age_decrypt
+from refugium.crypto import encrypt as age_encrypt
+from refugium.errors import BadInput, NotFound
+from refugium.web.accounts.models import Desk
+from refugium.web.core.auditing import record as audit
+from refugium.web.core.storage import file_store
+from refugium.web.evidence.models import Item, Link
+
+CHUNK = 1 << 20
+# A metadata report or a sharing copy is made in memory; larger files are exported instead.
+MAX_IN_MEMORY = 256 * 1024 * 1024
+MAX_SOURCE_CHARS = 2_000
+
+
+def custody() -> Any:
+    """The data folder's chain of custody (a ``refugium.vault.custody.CustodyLog``), signed
+    with the organisation's log-signing key."""
+    from refugium.vault.custody import CustodyLog
+
+    data = settings.DATA
+    return CustodyLog(
+        data.custody_log,
+        VerifyKey.from_public_pem(data.log_verify_key.read_bytes()),
+        SigningKey.from_private_pem(data.log_signing_key.read_bytes()),
+    )
+
+
+def desk_recipients(desk: Desk) -> list[Recipient]:
+    return [Recipient.parse(desk.current_generation().recipient)]
+
+
+def _seal(meta: dict[str, Any], desk: Desk) -> bytes:
+    return age_encrypt(json.dumps(meta, ensure_ascii=False).encode("utf-8"), desk_recipients(desk))
+
+
+@dataclass(frozen=True)
+class Meta:
+    """An item's sealed description, decrypted."""
+
+    name: str
+    source: str
+    sha256: str
+    salt: str
+    media_type: str
+    added_by: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def open_meta(item: Item, keys: Sequence[Identity]) -> Meta:
+    """Raises:
+    DecryptionFailed: none of ``keys`` opens it, or it is not what ingest wrote.
+    """
+    try:
+        raw = json.loads(age_decrypt(bytes(item.meta), keys))
+        return Meta(
+            name=str(raw["name"]),
+            source=str(raw["source"]),
+            sha256=str(raw["sha256"]),
+            salt=str(raw["salt"]),
+            media_type=str(raw["media_type"]),
+            added_by=str(raw["added_by"]),
+            metadata=dict(raw.get("metadata") or {}),
+        )
+    except (ValueError, KeyError, TypeError):
+        raise DecryptionFailed("An evidence item's description is damaged.") from None
+
+
+# --- Ingest -------------------------------------------------------------------------------------
+
+
+@sensitive_variables("meta")
+def ingest(path: Path, desk: Desk, *, source: str, actor: str) -> tuple[Item, str]:
+    """Stores the file at ``path`` as a new item of ``desk``; returns it and its SHA-256.
+
+    Order (DESIGN §3): the file is streamed into an age file while its SHA-256 is taken, then
+    fsynced and renamed into place and the folder fsynced; the custody entry is appended; the
+    row is committed. A kill before the commit leaves no row (the sweep at the next start
+    removes the file); a custody entry may then name an item that never arrived, which
+    ``refugium evidence list`` never shows.
+
+    Raises:
+        BadInput: not a regular file, unreadable, or the source text is too long.
+    """
+    from refugium.vault.metadata import report
+    from refugium.vault.sniff import PREFIX_BYTES, media_type
+
+    if len(source) > MAX_SOURCE_CHARS:
+        raise BadInput(f"--source is at most {MAX_SOURCE_CHARS} characters")
+    try:
+        # O_NONBLOCK: a FIFO put where a file was expected must not hang the command.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError as error:
+        raise BadInput(f"{path}: cannot open it ({error.strerror})") from None
+    with os.fdopen(fd, "rb") as original:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise BadInput(f"{path}: not a regular file")
+        prefix = b""
+        with file_store().begin(desk_recipients(desk)) as upload:
+            while chunk := original.read(CHUNK):
+                if len(prefix) < PREFIX_BYTES:
+                    prefix += chunk[: PREFIX_BYTES - len(prefix)]
+                upload.write(chunk)
+            staged = upload.finish()
+        kind = media_type(prefix)
+        original.seek(0)
+        found = report(original, kind) if staged.size <= MAX_IN_MEMORY else None
+    from refugium.vault.custody import commitment, new_salt
+
+    salt = new_salt()
+    meta = {
+        "name": path.name,
+        "source": source,
+        "sha256": staged.sha256,
+        "salt": salt,
+        "media_type": kind,
+        "added_by": actor,
+        "metadata": json.loads(found.to_json())
+        if found is not None
+        else {"entries": [], "warnings": [], "error": "too large to read at ingest"},
+    }
+    item = Item(
+        desk=desk,
+        size=staged.size,
+        added_on=timezone.localdate(),
+        commitment=commitment(staged.sha256, salt),
+        meta=_seal(meta, desk),
+    )
+    with staged, transaction.atomic():
+        custody().record(
+            "ingested", item.code, actor=actor, content=item.commitment, size=item.size
+        )
+        item.stored_name = staged.commit()
+        item.save()
+    return item, staged.sha256
+
+
+def files_under(paths: Sequence[Path]) -> list[Path]:
+    """Every regular file named, and every regular file under each folder named, sorted;
+    symbolic links are not followed (a link could lead out of the folder being added).
+
+    Raises:
+        BadInput: a path does not exist or is neither a file nor a folder.
+    """
+    found: list[Path] = []
+    for path in paths:
+        if path.is_symlink():
+            raise BadInput(f"{path}: a symbolic link; give the file it points to")
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            for root, dirs, names in os.walk(path, followlinks=False):
+                dirs.sort()
+                found += [
+                    Path(root) / n
+                    for n in sorted(names)
+                    if (Path(root) / n).is_file() and not (Path(root) / n).is_symlink()
+                ]
+        else:
+            raise BadInput(f"{path}: no such file or folder")
+    return found
+
+
+# --- Finding, reading, downloading --------------------------------------------------------------
+
+
+def get(desk: Desk, code: str) -> Item:
+    """Raises:
+    NotFound: no item with this code on ``desk`` (one on another desk is not found either).
+    """
+    item = Item.objects.filter(desk=desk, code=code.strip().lower()).first()
+    if item is None:
+        raise NotFound(f"no evidence item {code!r} on desk {desk.name!r}")
+    return item
+
+
+def show(item: Item, keys: Sequence[Identity], *, actor: str) -> tuple[Meta, list[dict[str, Any]]]:
+    """The item's description and its custody history; recorded as a view."""
+    custody().record("viewed", item.code, actor=actor, content=item.commitment)
+    audit(actor, "evidence.show", "evidence", item.code)
+    meta = open_meta(item, keys)
+    history = [entry["body"] for entry in custody().entries(item=item.code)]
+    return meta, history
+
+
+@sensitive_variables("keys")
+def plaintext(item: Item, keys: Sequence[Identity], *, actor: str, how: str) -> Iterator[bytes]:
+    """The original, streamed and checked against its SHA-256 at the end (a swapped file
+    fails instead of completing); recorded in the custody log as ``viewed`` with ``how``."""
+    custody().record("viewed", item.code, actor=actor, content=item.commitment, how=how)
+    audit(actor, f"evidence.{how}", "evidence", item.code)
+    expected = open_meta(item, keys).sha256
+    return _checked(file_store().iter_plaintext(item.stored_name, keys), expected)
+
+
+def _checked(chunks: Iterator[bytes], expected: str) -> Iterator[bytes]:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
+    if digest.hexdigest() != expected:
+        raise DecryptionFailed("The stored file does not match the SHA-256 taken at ingest.")
+
+
+# --- Links to records ---------------------------------------------------------------------------
+
+
+def attach(item: Item, record: Any, *, actor: str) -> None:
+    from refugium.web.records.services import kind_of
+
+    kind = kind_of(record)
+    if Link.objects.filter(item=item, record_type=kind, record_pk=record.pk).exists():
+        return
+    with transaction.atomic():
+        custody().record(
+            "attached", item.code, actor=actor, content=item.commitment, record=record.code
+        )
+        Link.objects.create(item=item, record_type=kind, record_pk=record.pk)
+
+
+def detach(item: Item, record: Any, *, actor: str) -> None:
+    from refugium.web.records.services import kind_of
+
+    kind = kind_of(record)
+    link = Link.objects.filter(item=item, record_type=kind, record_pk=record.pk).first()
+    if link is None:
+        return
+    with transaction.atomic():
+        custody().record(
+            "detached", item.code, actor=actor, content=item.commitment, record=record.code
+        )
+        link.delete()
+
+
+def linked_records(item: Item) -> list[Any]:
+    from refugium.web.records.models import RECORD_TYPES
+
+    found = []
+    for link in item.links.order_by("id"):
+        model = RECORD_TYPES.get(link.record_type)
+        record = model.objects.filter(pk=link.record_pk).first() if model else None
+        if record is not None:
+            found.append(record)
+    return found
+
+
+def items_of(record: Any) -> list[Item]:
+    from refugium.web.records.services import kind_of
+
+    links = Link.objects.filter(record_type=kind_of(record), record_pk=record.pk)
+    return [link.item for link in links.select_related("item").order_by("id")]
+
+
+# --- Sharing copies and export bundles ----------------------------------------------------------
+
+
+@sensitive_variables("keys", "data", "copy")
+def share(item: Item, keys: Sequence[Identity], *, actor: str) -> tuple[bytes, str]:
+    """A copy with the metadata stripped (mat2), and its SHA-256. The original is untouched;
+    the custody log records a commitment to the copy next to the original's.
+
+    Raises:
+        BadInput: too large to clean in memory, or a type mat2 cannot clean.
+    """
+    from refugium.vault.custody import commitment
+    from refugium.vault.sharing import strip
+
+    if item.size > MAX_IN_MEMORY:
+        raise BadInput(
+            f"{item.code} is larger than {MAX_IN_MEMORY // 2**20} MiB; export it and make a "
+            "sharing copy by hand"
+        )
+    meta = open_meta(item, keys)
+    data = b"".join(plaintext(item, keys, actor=actor, how="share"))
+    copy = strip(data, meta.media_type)
+    copy_hash = hashlib.sha256(copy).hexdigest()
+    custody().record(
+        "shared",
+        item.code,
+        actor=actor,
+        content=item.commitment,
+        copy=commitment(copy_hash, meta.salt),
+    )
+    return copy, copy_hash
+
+
+@sensitive_variables("keys")
+def export(items: Sequence[Item], keys: Sequence[Identity], out: Path, *, actor: str) -> Any:
+    """An export bundle a court can check without refugium (``refugium.vault.bundle``).
+
+    Raises:
+        Conflict / BadInput: ``out`` exists; DecryptionFailed: a file does not match its hash.
+    """
+    from refugium.vault.bundle import BundleItem, write_bundle
+
+    log = custody()
+    bundle_items = []
+    for item in items:
+        meta = open_meta(item, keys)
+        log.record("exported", item.code, actor=actor, content=item.commitment)
+        audit(actor, "evidence.export", "evidence", item.code)
+        bundle_items.append(
+            BundleItem(
+                item=item.code,
+                name=meta.name,
+                salt=meta.salt,
+                sha256=meta.sha256,
+                size=item.size,
+                media_type=meta.media_type,
+                details={"source": meta.source, "added_on": item.added_on.isoformat()},
+                chunks=lambda item=item: file_store().iter_plaintext(item.stored_name, keys),
+            )
+        )
+    data = settings.DATA
+    return write_bundle(
+        out, bundle_items, log, SigningKey.from_private_pem(data.log_signing_key.read_bytes())
+    )

@@ -111,7 +111,11 @@ class MetadataReport:
     error: str = ""
 
     def to_json(self) -> str:
-        """One JSON object (UTF-8 text, keys sorted) that ``from_json`` reads back."""
+        """One JSON object (UTF-8 text, keys sorted) that ``from_json`` reads back.
+
+        Raises:
+            Nothing: every field is text already.
+        """
         return json.dumps(
             {
                 "version": _REPORT_VERSION,
@@ -893,8 +897,11 @@ def report(data: bytes | BinaryIO, media_type: str) -> MetadataReport:
     """What metadata ``data`` carries, read as ``media_type``, without altering it.
 
     ``data`` is the whole file: bytes, or a seekable binary stream read from its start (its
-    position is put back afterwards). Never raises: whatever goes wrong, from an unsupported
-    type to hostile bytes, is in the report's ``error``.
+    position is put back afterwards).
+
+    Raises:
+        Nothing: whatever goes wrong, from an unsupported type to hostile bytes, is in the
+        report's ``error``.
     """
     out = _Builder()
     kind = _base_type(media_type)

@@ -35,7 +35,10 @@ def media_type(prefix: bytes) -> str:
 
     Pass at least ``PREFIX_BYTES`` bytes when the file has them; bytes beyond that are ignored.
     The answer depends on content alone. Empty or unrecognised input gives
-    ``application/octet-stream``. Never raises on any ``bytes``.
+    ``application/octet-stream``.
+
+    Raises:
+        Nothing: any ``bytes`` get an answer.
     """
     head = bytes(prefix[:PREFIX_BYTES])
     if not head:

@@ -451,6 +451,14 @@ def test_a_clean_image_has_no_warnings() -> None:
     assert entry(rep, "image", "size") == "8x8"
 
 
+def test_a_plain_zip_says_its_members_were_not_examined() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("photos/IMG_0001.jpg", make_jpeg())
+    rep = report(out.getvalue(), "application/zip")
+    assert rep == MetadataReport(error="other members of a zip archive are not examined")
+
+
 def test_unsupported_type_is_an_error_not_an_exception() -> None:
     rep = report(b"whatever", "application/x-msdownload")
     assert rep == MetadataReport(error="no metadata reader for application/x-msdownload")

@@ -742,7 +742,6 @@ _OFFICE = {
     "application/vnd.oasis.opendocument.spreadsheet",
     "application/vnd.oasis.opendocument.presentation",
     "application/vnd.oasis.opendocument.graphics",
-    "application/epub+zip",
     "application/zip",
 }
 
@@ -794,6 +793,8 @@ def _read_office(stream: BinaryIO, media_type: str, out: _Builder) -> None:
                 except Exception as exc:
                     out.fail(f"{name} unreadable", exc)
         _office_media(archive, list(infos.values()), out)
+        if media_type == "application/zip":
+            out.fail("other members of a zip archive are not examined")
 
 
 def _office_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, out: _Builder) -> None:

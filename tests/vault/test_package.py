@@ -6,7 +6,23 @@ import sys
 
 import refugium.vault
 
-EXPECTED_API = {"NORMALISED_TIME", "EncryptedStore", "Staged", "SweepReport", "TooLarge", "Upload"}
+EXPECTED_API = {
+    "EVENTS",
+    "NORMALISED_TIME",
+    "BundleItem",
+    "BundleResult",
+    "CustodyLog",
+    "EncryptedStore",
+    "Staged",
+    "SweepReport",
+    "TooLarge",
+    "Upload",
+    "commitment",
+    "new_salt",
+    "safe_file_name",
+    "verify_bundle",
+    "write_bundle",
+}
 
 
 def test_public_api() -> None:

@@ -1,0 +1,293 @@
+"""`refugium evidence add` against the stock `age` CLI plus `sha256sum` on the same file.
+
+    .venv/bin/python benchmarks/vault.py [--sizes 64,1024,4096] [--runs 3] [--dir PARENT]
+
+Makes a throwaway data folder (`refugium init`) and, next to it on the same disk, one file
+of random bytes per size (MiB; random, not sparse, written once). Then, ``--runs`` times per
+size, in an order that alternates from run to run (refugium first, then the reference;
+then the other way round):
+
+- `refugium evidence add FILE` as a user runs it: a new process, Django set up, the file
+  streamed into an age file encrypted to the documentation desk while its SHA-256 is taken,
+  fsynced, renamed, the custody entry and the row committed; timed from the start of the
+  command to its exit;
+- the reference: `age -r RECIPIENT -o OUT FILE` with the desk's own recipient (read from the
+  data folder's database), output on the same disk, then `sha256sum FILE`; timed as a whole.
+  Neither fsyncs, so the column "+fsync" adds an fsync of age's output: the refugium
+  command fsyncs what it stores before it answers.
+
+Runs are warm-cache: the input was just written and nothing is dropped from the page cache
+(that needs root); alternating the order spreads what is left of that over both.
+
+Peak RSS of an ingest: a thread reads VmHWM (the kernel's own peak of VmRSS) of the command
+and of each of its children (the age encryption worker) from /proc every 10 ms and keeps the
+last value seen per process (a child caught between fork and exec shows its parent's peak
+until exec); the peak is their sum, an upper bound of the largest total at any one moment.
+The same is printed for a 1 KiB file: the growth with the file's size is the difference
+(target: under 64 MiB whatever the size, as for the intake).
+
+Prints per size the medians, the ratio of refugium's time to the reference's (target: at
+most 1.2) and the peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+MiB = 1024 * 1024
+REPO = Path(__file__).resolve().parent.parent
+PASSPHRASE = "benchmark admin passphrase, thrown away"  # noqa: S105  # benchmark input
+RATIO_TARGET = 1.2
+RSS_TARGET_MIB = 64
+
+
+def _env(data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REFUGIUM_", "DJANGO_"))}
+    env.pop("DATABASE_URL", None)
+    env["REFUGIUM_DATA"] = str(data)
+    return env
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                raw = stat.read()
+        except OSError:
+            continue
+        if int(raw[raw.rindex(b")") + 2 :].split()[1]) == parent:
+            found.append(int(entry.name))
+    return found
+
+
+def _vm_hwm_kib(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+class PeakSampler(threading.Thread):
+    """VmHWM of a process and of its children, read every ``interval`` seconds until the
+    process exits; ``peak_kib`` is the sum of the last value seen for each."""
+
+    def __init__(self, process: subprocess.Popen[bytes], interval: float = 0.01) -> None:
+        super().__init__(daemon=True)
+        self.process = process
+        self.interval = interval
+        self.seen: dict[int, int] = {}
+
+    def run(self) -> None:
+        pid = self.process.pid
+        while self.process.poll() is None:
+            for p in [pid, *_children(pid)]:
+                hwm = _vm_hwm_kib(p)
+                # The last value, not the largest: a child caught between fork and exec
+                # shows its parent's peak, which the parent's own value already counts.
+                if hwm is not None:
+                    self.seen[p] = hwm
+            time.sleep(self.interval)
+
+    @property
+    def peak_kib(self) -> int:
+        return sum(self.seen.values())
+
+
+def refugium_add(data: Path, source: Path) -> tuple[float, int]:
+    """Seconds for `refugium evidence add SOURCE`, and its peak RSS in KiB."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "refugium.cli", "evidence", "add", str(source)],
+        env=_env(data),
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    # Waiting in the sampler thread: this thread reads the pipes, so neither fills up.
+    sampler = PeakSampler(process)
+    sampler.start()
+    out, err = process.communicate()
+    elapsed = time.perf_counter() - started
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"refugium evidence add failed: {err.decode(errors='replace')}")
+    if len(out.splitlines()) != 1:
+        raise SystemExit("refugium evidence add did not print one line")
+    return elapsed, sampler.peak_kib
+
+
+def age_and_sha256sum(recipient: str, source: Path, out: Path, *, fsync: bool) -> float:
+    started = time.perf_counter()
+    subprocess.run(["age", "-r", recipient, "-o", str(out), str(source)], check=True)
+    if fsync:
+        fd = os.open(out, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    subprocess.run(["sha256sum", str(source)], check=True, stdout=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - started
+    out.unlink()
+    return elapsed
+
+
+def _random_file(path: Path, size: int) -> None:
+    with path.open("wb") as out:
+        left = size
+        while left:
+            piece = os.urandom(min(8 * MiB, left))
+            out.write(piece)
+            left -= len(piece)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def desk_recipient(data: Path, desk: str = "documentation") -> str:
+    """The desk's current public recipient, as `refugium evidence add` encrypts to it."""
+    with sqlite3.connect(data / "refugium.sqlite3") as db:
+        row = db.execute(
+            "select g.recipient from accounts_deskkeygeneration g join accounts_desk d "
+            "on d.id = g.desk_id where d.name = ? order by g.number desc limit 1",
+            (desk,),
+        ).fetchone()
+    if row is None:
+        raise SystemExit(f"no desk {desk!r} in {data}")
+    return str(row[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", default="64,1024,4096", help="file sizes in MiB, comma-separated"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs per size (medians shown)")
+    parser.add_argument("--dir", type=Path, default=None, help="where to make the work folder")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if not sizes or min(sizes) <= 0 or args.runs <= 0:
+        parser.error("give positive sizes and runs")
+
+    work = Path(tempfile.mkdtemp(prefix="refugium-bench-vault-", dir=args.dir))
+    try:
+        _run(work, sizes, args.runs)
+    finally:
+        if args.keep:
+            print(f"\nwork folder kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(work: Path, sizes: list[int], runs: int) -> None:
+    data = work / "data"
+    init = subprocess.run(
+        [sys.executable, "-m", "refugium.cli", "init", "--passphrase-stdin"],
+        input=PASSPHRASE + "\n",
+        capture_output=True,
+        text=True,
+        env=_env(data),
+        cwd=REPO,
+        check=False,
+    )
+    if init.returncode != 0:
+        raise SystemExit(f"refugium init failed: {init.stderr}")
+    recipient = desk_recipient(data)
+    age_version = subprocess.run(["age", "--version"], capture_output=True, text=True).stdout
+
+    inputs = work / "inputs"  # the same disk as the data folder
+    inputs.mkdir()
+    tiny = inputs / "tiny.bin"
+    _random_file(tiny, 1024)
+    for _ in range(2):  # warm-up: imports and the database in the page cache
+        refugium_add(data, tiny)
+    fixed = [refugium_add(data, tiny) for _ in range(runs)]
+    fixed_seconds = statistics.median(t for t, _ in fixed)
+    fixed_peak = max(p for _, p in fixed)
+
+    results = []
+    for size in sizes:
+        source = inputs / f"input-{size}MiB.bin"
+        _random_file(source, size * MiB)
+        ours, peaks, theirs, theirs_sync = [], [], [], []
+        out = inputs / "out.age"
+        for run in range(runs):
+            steps = ["refugium", "age"] if run % 2 == 0 else ["age", "refugium"]
+            for step in steps:
+                if step == "refugium":
+                    seconds, peak = refugium_add(data, source)
+                    ours.append(seconds)
+                    peaks.append(peak)
+                else:
+                    theirs.append(age_and_sha256sum(recipient, source, out, fsync=False))
+                    theirs_sync.append(age_and_sha256sum(recipient, source, out, fsync=True))
+        source.unlink()
+        results.append(
+            {
+                "size": size,
+                "ours": statistics.median(ours),
+                "theirs": statistics.median(theirs),
+                "theirs_sync": statistics.median(theirs_sync),
+                "peak_kib": max(peaks),
+            }
+        )
+
+    print(
+        f"`refugium evidence add` vs `{age_version.strip() or 'age'}` -r + sha256sum on the "
+        f"same file and disk; {os.cpu_count()} cores; median of {runs} runs, warm cache, "
+        "order alternated; peak RSS = VmHWM of the command + its children.\n"
+    )
+    print(
+        f"A 1 KiB file: {fixed_seconds:.2f} s (start-up, Django, commit), peak RSS "
+        f"{fixed_peak / 1024:.0f} MiB.\n"
+    )
+    print(
+        f"{'size MiB':>8} {'refugium s':>11} {'age+sha s':>10} {'ratio':>6} "
+        f"{'+fsync s':>9} {'ratio':>6} {'peak RSS':>9} {'growth':>7}"
+    )
+    failed = []
+    for r in results:
+        ratio = r["ours"] / r["theirs"]
+        ratio_sync = r["ours"] / r["theirs_sync"]
+        growth = (r["peak_kib"] - fixed_peak) / 1024
+        print(
+            f"{r['size']:>8} {r['ours']:>11.2f} {r['theirs']:>10.2f} {ratio:>6.2f} "
+            f"{r['theirs_sync']:>9.2f} {ratio_sync:>6.2f} {r['peak_kib'] / 1024:>9.0f} "
+            f"{growth:>7.1f}"
+        )
+        if ratio > RATIO_TARGET:
+            failed.append(f"{r['size']} MiB: ratio {ratio:.2f} > {RATIO_TARGET}")
+        if growth >= RSS_TARGET_MIB:
+            failed.append(f"{r['size']} MiB: RSS growth {growth:.0f} MiB >= {RSS_TARGET_MIB}")
+    print(
+        "\nratio = refugium's time / the reference's (age -r then sha256sum; +fsync: with an "
+        "fsync of age's output, as refugium does); RSS in MiB, growth over the 1 KiB file."
+    )
+    print(
+        f"Targets: ratio <= {RATIO_TARGET}, RSS growth < {RSS_TARGET_MIB} MiB. "
+        + ("All met." if not failed else "Missed: " + "; ".join(failed))
+    )
+    stored = list((data / "store" / "files").iterdir())
+    expected = 2 + runs + runs * len(sizes)
+    if len(stored) != expected:
+        raise SystemExit(f"{len(stored)} files stored, {expected} expected")
+
+
+if __name__ == "__main__":
+    main()

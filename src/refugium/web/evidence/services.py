@@ -98,9 +98,9 @@ def open_meta(item: Item, keys: Sequence[Identity]) -> Meta:
 def ingest(path: Path, desk: Desk, *, source: str, actor: str) -> tuple[Item, str]:
     """Stores the file at ``path`` as a new item of ``desk``; returns it and its SHA-256.
 
-    Order (DESIGN §3): the file is streamed into an age file while its SHA-256 is taken, then
-    fsynced and renamed into place and the folder fsynced; the custody entry is appended; the
-    row is committed. A kill before the commit leaves no row (the sweep at the next start
+    Order (DESIGN §3): the file is streamed into an age file while its SHA-256 is taken and
+    fsynced; the custody entry is appended; the file is renamed into place and the folder
+    fsynced; the row is committed. A kill before the commit leaves no row (the sweep at the next start
     removes the file); a custody entry may then name an item that never arrived, which
     ``refugium evidence list`` never shows.
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -17,10 +18,15 @@ from tests.cli_runner import refugium
 ADMIN_PASS = "admin passphrase for the evidence cli test"
 
 
+PAPER_KEYS: dict[Path, str] = {}
+
+
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("evidence-cli") / "data"
-    assert refugium(folder, "init", "--passphrase-stdin", stdin=ADMIN_PASS + "\n").returncode == 0
+    done = refugium(folder, "init", "--passphrase-stdin", stdin=ADMIN_PASS + "\n")
+    assert done.returncode == 0
+    PAPER_KEYS[folder] = re.search(r"AGE-SECRET-KEY-1[0-9A-Z]+", done.stdout).group(0)  # type: ignore[union-attr]
     return folder
 
 
@@ -96,6 +102,32 @@ def test_the_archive_opens_with_the_stock_age_tool(data, added, tmp_path) -> Non
         (stored,) = db.execute(
             "select stored_name from evidence_item where code=?", (code,)
         ).fetchone()
+    # The paper key gives the same identities when no member can unlock.
+    from_paper = tmp_path / "from-paper.key"
+    done = refugium(
+        data,
+        "desk",
+        "export-identity",
+        "documentation",
+        "--out",
+        str(from_paper),
+        "--paper-key",
+        stdin=PAPER_KEYS[data] + "\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert from_paper.read_text() == key.read_text()
+    wrong = refugium(
+        data,
+        "desk",
+        "export-identity",
+        "documentation",
+        "--out",
+        str(tmp_path / "never.key"),
+        "--paper-key",
+        stdin="AGE-SECRET-KEY-1" + "Q" * 58 + "\n",
+    )
+    assert wrong.returncode != 0
+    assert not (tmp_path / "never.key").exists()
     out = tmp_path / "plain.txt"
     subprocess.run(
         ["age", "-d", "-i", str(key), "-o", str(out), str(data / "store" / "files" / stored)],

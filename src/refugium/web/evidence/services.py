@@ -100,9 +100,9 @@ def ingest(path: Path, desk: Desk, *, source: str, actor: str) -> tuple[Item, st
 
     Order (DESIGN §3): the file is streamed into an age file while its SHA-256 is taken and
     fsynced; the custody entry is appended; the file is renamed into place and the folder
-    fsynced; the row is committed. A kill before the commit leaves no row (the sweep at the next start
-    removes the file); a custody entry may then name an item that never arrived, which
-    ``refugium evidence list`` never shows.
+    fsynced; the row is committed. A kill before the commit leaves no row (the sweep at the
+    next start removes the file); a custody entry may then name an item that never arrived,
+    which ``refugium evidence list`` never shows.
 
     Raises:
         BadInput: not a regular file, unreadable, or the source text is too long.

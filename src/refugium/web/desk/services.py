@@ -11,8 +11,6 @@ here stores or logs a key, a text or a file name.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +24,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from refugium.crypto import DecryptionFailed, Identity, Recipient
 from refugium.errors import BadInput, Conflict, NotFound, RefugiumError
+from refugium.vault.store import checked_sha256
 from refugium.web.access import holds_desk_key
 from refugium.web.accounts import keyring as keyrings
 from refugium.web.accounts import services as accounts
@@ -40,8 +39,6 @@ from refugium.web.intake.submissions import (
     seal_json,
     store,
 )
-
-security_log = logging.getLogger("refugium.security.AttachmentHashMismatch")
 
 INBOX_DESK = INTAKE_DESK
 MAX_REPLY_CHARS = 100_000
@@ -307,23 +304,7 @@ def open_file(
     view = _attachment_view(attachment, keys)
     record(actor, "attachment.download", "attachment", f"{submission.code}:{stored_name}")
     chunks = store().iter_plaintext(stored_name, keys)
-    return view, _checked(chunks, view.sha256 if view.readable else "")
-
-
-def _checked(chunks: Iterator[bytes], expected: str) -> Iterator[bytes]:
-    digest = hashlib.sha256()
-    try:
-        for chunk in chunks:
-            digest.update(chunk)
-            yield chunk
-    finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
-    if expected and digest.hexdigest() != expected.lower():
-        # A fixed message (STYLE §6); the audit entry of this download names the file.
-        security_log.error("a downloaded attachment did not match its upload hash")
-        raise DecryptionFailed("the file does not match the hash taken when it arrived")
+    return view, checked_sha256(chunks, view.sha256 if view.readable else "")
 
 
 # --- Changing -------------------------------------------------------------------------------

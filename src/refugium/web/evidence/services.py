@@ -27,6 +27,7 @@ from refugium.crypto import DecryptionFailed, Identity, Recipient, SigningKey, V
 from refugium.crypto import decrypt as age_decrypt
 from refugium.crypto import encrypt as age_encrypt
 from refugium.errors import BadInput, NotFound
+from refugium.vault.store import checked_sha256
 from refugium.web.accounts.models import Desk
 from refugium.web.core.auditing import record as audit
 from refugium.web.core.storage import file_store
@@ -215,16 +216,7 @@ def plaintext(item: Item, keys: Sequence[Identity], *, actor: str, how: str) -> 
     custody().record("viewed", item.code, actor=actor, content=item.commitment, how=how)
     audit(actor, f"evidence.{how}", "evidence", item.code)
     expected = open_meta(item, keys).sha256
-    return _checked(file_store().iter_plaintext(item.stored_name, keys), expected)
-
-
-def _checked(chunks: Iterator[bytes], expected: str) -> Iterator[bytes]:
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
-        yield chunk
-    if digest.hexdigest() != expected:
-        raise DecryptionFailed("The stored file does not match the SHA-256 taken at ingest.")
+    return checked_sha256(file_store().iter_plaintext(item.stored_name, keys), expected)
 
 
 # --- Links to records ---------------------------------------------------------------------------

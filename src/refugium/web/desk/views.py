@@ -19,16 +19,12 @@ from refugium.crypto import Identity
 from refugium.errors import Conflict, NotFound
 from refugium.web.access import desk_member, holds_desk_key
 from refugium.web.accounts.models import Desk
-from refugium.web.desk import filenames, services
+from refugium.web.core.downloads import download_response
+from refugium.web.desk import services
 from refugium.web.desk.forms import ReplyForm, StatusForm
 from refugium.web.intake.models import Attachment, Submission
 
 INBOX = services.INBOX_DESK
-
-# A download is never a page: nothing in it may run, load, frame or be framed.
-DOWNLOAD_CSP = (
-    "default-src 'none'; sandbox; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-)
 
 
 @sensitive_variables()
@@ -106,12 +102,7 @@ def download(request: HttpRequest, code: str, stored_name: str) -> StreamingHttp
         meta, chunks = services.open_file(sub, stored_name, keys, actor=request.user.username)
     except NotFound:
         raise Http404 from None
-    response = StreamingHttpResponse(chunks, content_type="application/octet-stream")
-    response["Content-Disposition"] = filenames.content_disposition(meta.name)
-    response["Content-Length"] = str(meta.size)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = DOWNLOAD_CSP
-    return response
+    return download_response(chunks, meta.name, meta.size)
 
 
 @never_cache

@@ -21,15 +21,12 @@ from refugium.crypto import Identity
 from refugium.errors import NotFound
 from refugium.web.access import desk_member
 from refugium.web.accounts.models import Desk
-from refugium.web.desk import filenames
+from refugium.web.core.downloads import download_response
 from refugium.web.desk import services as desk_services
 from refugium.web.evidence import services
 from refugium.web.evidence.models import Item
 
 DESK = "documentation"
-DOWNLOAD_CSP = (
-    "default-src 'none'; sandbox; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-)
 KINDS = [
     ("event", _("Event")),
     ("act", _("Act")),
@@ -121,12 +118,7 @@ def download(request: HttpRequest, code: str) -> StreamingHttpResponse:
     found = _item(desk, code)
     meta = services.open_meta(found, keys)
     chunks = services.plaintext(found, keys, actor=request.user.username, how="download")
-    response = StreamingHttpResponse(chunks, content_type="application/octet-stream")
-    response["Content-Disposition"] = filenames.content_disposition(meta.name)
-    response["Content-Length"] = str(found.size)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = DOWNLOAD_CSP
-    return response
+    return download_response(chunks, meta.name, found.size)
 
 
 def _linked(request: HttpRequest, code: str, *, attach: bool) -> HttpResponse:

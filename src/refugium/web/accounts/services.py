@@ -330,15 +330,9 @@ def recover(desk_name: str, paper_key: str, name: str, *, actor: str = "cli") ->
     """
     desk = get_desk(desk_name)
     user = get_user(name)
-    recovery = Identity.from_secret_string(paper_key)
-    if str(recovery.recipient) != organisation().recovery_recipient:
-        raise DecryptionFailed("this is not the organisation's recovery key")
     count = 0
-    for wrap in DeskKeyWrap.objects.filter(generation__desk=desk, user=None).select_related(
-        "generation"
-    ):
-        key = DeskKey.unwrap(bytes(wrap.blob), recovery)
-        _wrap_generation(wrap.generation, key, user)
+    for generation, key in _keys_from_paper_key(desk, paper_key):
+        _wrap_generation(generation, key, user)
         count += 1
     Membership.objects.update_or_create(desk=desk, user=user, defaults={"active": True})
     Account.objects.filter(user=user).update(session_epoch=F("session_epoch") + 1)
@@ -355,14 +349,28 @@ def desk_identities_from_paper_key(desk_name: str, paper_key: str) -> list[Ident
         DecryptionFailed: it is not this organisation's recovery key.
         NotFound: no such desk.
     """
-    desk = get_desk(desk_name)
+    keys = _keys_from_paper_key(get_desk(desk_name), paper_key)
+    return [key.identity for _generation, key in keys]
+
+
+def _keys_from_paper_key(desk: Desk, paper_key: str) -> list[tuple[DeskKeyGeneration, DeskKey]]:
+    """Every generation of ``desk``'s key, newest first, unwrapped from its copy to the
+    recovery recipient.
+
+    Raises:
+        BadInput: the paper key is malformed.
+        DecryptionFailed: it is not this organisation's recovery key.
+    """
     recovery = Identity.from_secret_string(paper_key)
     if str(recovery.recipient) != organisation().recovery_recipient:
         raise DecryptionFailed("this is not the organisation's recovery key")
-    wraps = DeskKeyWrap.objects.filter(generation__desk=desk, user=None).order_by(
-        "-generation__number"
+    wraps = DeskKeyWrap.objects.filter(generation__desk=desk, user=None).select_related(
+        "generation"
     )
-    return [DeskKey.unwrap(bytes(wrap.blob), recovery).identity for wrap in wraps]
+    return [
+        (wrap.generation, DeskKey.unwrap(bytes(wrap.blob), recovery))
+        for wrap in wraps.order_by("-generation__number")
+    ]
 
 
 # --- Login ----------------------------------------------------------------------------------

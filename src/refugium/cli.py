@@ -12,13 +12,14 @@ from the command line (where other users and shell history could see them).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import getpass
 import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
 
 from refugium import __version__
@@ -261,6 +262,24 @@ def cmd_inbox_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_new_file(path: Any, chunks: Iterable[bytes]) -> None:
+    """Creates ``path`` for the owner alone (0600), never over an existing file or through a
+    symbolic link (O_EXCL, O_NOFOLLOW), writes and fsyncs it; removes it if anything fails, so
+    an interrupted write leaves no partial file of plaintext or keys."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        raise
+
+
 def _save_files(
     services: Any, submission: Any, view: Any, keys: list[Any], folder: str, actor: str
 ) -> list[str]:
@@ -285,17 +304,7 @@ def _save_files(
     written = []
     for file, path in zip(files, paths, strict=True):
         _meta, chunks = services.open_file(submission, file.stored_name, keys, actor=actor)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        fd = os.open(path, flags, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
+        _write_new_file(path, chunks)
         written.append(str(path))
     return written
 
@@ -654,11 +663,7 @@ def cmd_evidence_share(args: argparse.Namespace) -> int:
     if os.path.lexists(out):
         raise Conflict(f"{out} exists; refusing to overwrite it")
     copy, sha256 = services.share(services.get(desk, args.code), keys, actor=args.user)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    with os.fdopen(os.open(out, flags, 0o600), "wb") as handle:
-        handle.write(copy)
-        handle.flush()
-        os.fsync(handle.fileno())
+    _write_new_file(out, [copy])
     print(f"Wrote a copy without metadata to {out} (sha256 {sha256}); the original is unchanged.")
     return 0
 
@@ -713,13 +718,9 @@ def cmd_desk_export_identity(args: argparse.Namespace) -> int:
     print("WARNING: this writes the desk's secret keys to a file. Whoever has that file can "
           f"read everything ever stored on desk {desk.name!r}. Keep it offline, on an encrypted "
           "disk, and destroy it when the archive work is done.", file=sys.stderr)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    with os.fdopen(os.open(out, flags, 0o600), "w", encoding="ascii") as handle:
-        handle.write(f"# refugium desk {desk.name}: age identities, newest key first\n")
-        for identity in identities:
-            handle.write(f"{identity.to_secret_string()}\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    lines = [f"# refugium desk {desk.name}: age identities, newest key first"]
+    lines += [identity.to_secret_string() for identity in identities]
+    _write_new_file(out, ["\n".join(lines).encode("ascii") + b"\n"])
     from refugium.web.core.auditing import record
 
     record(args.user or "paper-key", "desk.export_identity", "desk", desk.name)

@@ -36,8 +36,6 @@ import os
 import re
 import resource
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,63 +46,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-MiB = 1024 * 1024
+from common import PASSPHRASE, REPO, MiB, cli_env, random_file, start_server, stop_server
+
 CHUNK = MiB
-REPO = Path(__file__).resolve().parent.parent
-PASSPHRASE = "benchmark admin passphrase, thrown away"  # noqa: S105  # benchmark input
 RSS_TARGET_MIB = 64
 RATIO_TARGET = 0.5
 
 
 # --- the server ------------------------------------------------------------------------------
-
-
-def _env(data: Path, extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REFUGIUM_", "DJANGO_"))}
-    env.pop("DATABASE_URL", None)
-    env.update(REFUGIUM_DATA=str(data), **extra)
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_server(
-    data: Path, log: Path, env: dict[str, str]
-) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "refugium.cli", "serve", "--port", str(port)],
-            env=env,
-            cwd=REPO,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited early; see {log}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return server, port
-        except OSError:
-            time.sleep(0.1)
-    os.killpg(server.pid, signal.SIGKILL)
-    raise SystemExit("the server did not start")
-
-
-def _stop_server(server: subprocess.Popen[bytes]) -> None:
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=30)
 
 
 def _vm_rss_kib(pid: int) -> int:
@@ -290,17 +239,6 @@ def age_encrypt(recipient: str, source: Path, out: Path, *, fsync: bool) -> floa
     return elapsed
 
 
-def _random_file(path: Path, size: int) -> None:
-    with path.open("wb") as out:
-        left = size
-        while left:
-            piece = os.urandom(min(8 * MiB, left))
-            out.write(piece)
-            left -= len(piece)
-        out.flush()
-        os.fsync(out.fileno())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,50,400", help="file sizes in MiB, comma-separated")
@@ -324,14 +262,12 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
     data = work / "data"
     temp = work / "tmp"
     temp.mkdir()
-    env = _env(
+    env = cli_env(
         data,
-        {
-            "REFUGIUM_TRANSPORT": "onion",
-            "REFUGIUM_FORM_MIN_SECONDS": "0",
-            "REFUGIUM_MAX_SUBMISSION_MB": str(max(sizes) + 16),
-            "TMPDIR": str(temp),
-        },
+        REFUGIUM_TRANSPORT="onion",
+        REFUGIUM_FORM_MIN_SECONDS="0",
+        REFUGIUM_MAX_SUBMISSION_MB=str(max(sizes) + 16),
+        TMPDIR=str(temp),
     )
     init = subprocess.run(
         [sys.executable, "-m", "refugium.cli", "init", "--passphrase-stdin"],
@@ -354,9 +290,9 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
     inputs = {}
     for size in sizes:
         inputs[size] = work / f"input-{size}MiB.bin"
-        _random_file(inputs[size], size * MiB)
+        random_file(inputs[size], size * MiB)
 
-    server, port = _start_server(data, work / "server.log", env)
+    server, port = start_server(work / "server.log", env)
     sampler = RssSampler(server.pid)
     sampler.start()
     results = []
@@ -364,7 +300,7 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
         # Warm-up: every worker imports and builds what a first request needs, which is
         # start-up cost, not growth with the upload.
         warm = work / "warm.bin"
-        _random_file(warm, 64 * 1024)
+        random_file(warm, 64 * 1024)
         for _ in range(6):
             upload(port, warm)
         time.sleep(0.5)
@@ -403,7 +339,7 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
     finally:
         sampler.done.set()
         sampler.join()
-        _stop_server(server)
+        stop_server(server)
 
     client_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(

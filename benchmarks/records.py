@@ -32,8 +32,6 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,9 +41,8 @@ from pathlib import Path
 
 import pyotp
 import requests
+from common import PASSPHRASE, REPO, cli_env, start_server, stop_server
 
-REPO = Path(__file__).resolve().parent.parent
-PASSPHRASE = "benchmark admin passphrase, thrown away"  # noqa: S105  # benchmark input
 TARGET_MS = 200.0
 SEED = 2017
 
@@ -54,49 +51,7 @@ SEED = 2017
 
 
 def _env(data: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REFUGIUM_", "DJANGO_"))}
-    env.pop("DATABASE_URL", None)
-    env.update(REFUGIUM_DATA=str(data), REFUGIUM_TRANSPORT="onion")
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_server(data: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "refugium.cli", "serve", "--port", str(port)],
-            env=_env(data),
-            cwd=REPO,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited early; see {log}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return server, port
-        except OSError:
-            time.sleep(0.1)
-    os.killpg(server.pid, signal.SIGKILL)
-    raise SystemExit("the server did not start")
-
-
-def _stop_server(server: subprocess.Popen[bytes]) -> None:
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=30)
+    return cli_env(data, REFUGIUM_TRANSPORT="onion")
 
 
 def _sign_in(base: str, passphrase: str, totp_secret: str) -> requests.Session:
@@ -265,7 +220,7 @@ def _run(work: Path, info: dict[str, object], runs: int) -> None:
         "exact name search": lambda i: "/records/persons/?" + f"q={names[i % len(names)]}",
     }
     must = {"exact name search": "exact name"}
-    server, port = _start_server(data, work / "server.log")
+    server, port = start_server(work / "server.log", _env(data))
     results = {}
     try:
         base = f"http://127.0.0.1:{port}"
@@ -277,7 +232,7 @@ def _run(work: Path, info: dict[str, object], runs: int) -> None:
             times = [_time(session, base + url(i), must.get(name, "")) for i in range(runs)]
             results[name] = _percentiles(times)
     finally:
-        _stop_server(server)
+        stop_server(server)
 
     database = data / "refugium.sqlite3"
     db_bytes = _size(database)

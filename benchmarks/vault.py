@@ -45,18 +45,10 @@ import threading
 import time
 from pathlib import Path
 
-MiB = 1024 * 1024
-REPO = Path(__file__).resolve().parent.parent
-PASSPHRASE = "benchmark admin passphrase, thrown away"  # noqa: S105  # benchmark input
+from common import PASSPHRASE, REPO, MiB, cli_env, random_file
+
 RATIO_TARGET = 1.2
 RSS_TARGET_MIB = 64
-
-
-def _env(data: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REFUGIUM_", "DJANGO_"))}
-    env.pop("DATABASE_URL", None)
-    env["REFUGIUM_DATA"] = str(data)
-    return env
 
 
 def _children(parent: int) -> list[int]:
@@ -116,7 +108,7 @@ def refugium_add(data: Path, source: Path) -> tuple[float, int]:
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "refugium.cli", "evidence", "add", str(source)],
-        env=_env(data),
+        env=cli_env(data),
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -147,17 +139,6 @@ def age_and_sha256sum(recipient: str, source: Path, out: Path, *, fsync: bool) -
     elapsed = time.perf_counter() - started
     out.unlink()
     return elapsed
-
-
-def _random_file(path: Path, size: int) -> None:
-    with path.open("wb") as out:
-        left = size
-        while left:
-            piece = os.urandom(min(8 * MiB, left))
-            out.write(piece)
-            left -= len(piece)
-        out.flush()
-        os.fsync(out.fileno())
 
 
 def desk_recipient(data: Path, desk: str = "documentation") -> str:
@@ -203,7 +184,7 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
         input=PASSPHRASE + "\n",
         capture_output=True,
         text=True,
-        env=_env(data),
+        env=cli_env(data),
         cwd=REPO,
         check=False,
     )
@@ -215,7 +196,7 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
     inputs = work / "inputs"  # the same disk as the data folder
     inputs.mkdir()
     tiny = inputs / "tiny.bin"
-    _random_file(tiny, 1024)
+    random_file(tiny, 1024)
     for _ in range(2):  # warm-up: imports and the database in the page cache
         refugium_add(data, tiny)
     fixed = [refugium_add(data, tiny) for _ in range(runs)]
@@ -225,7 +206,7 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
     results = []
     for size in sizes:
         source = inputs / f"input-{size}MiB.bin"
-        _random_file(source, size * MiB)
+        random_file(source, size * MiB)
         ours, peaks, theirs, theirs_sync = [], [], [], []
         out = inputs / "out.age"
         for run in range(runs):

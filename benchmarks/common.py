@@ -1,0 +1,81 @@
+"""What the benchmarks share: a clean environment for a throwaway data folder, a real
+`refugium serve` on a free loopback port, and random input files.
+
+Imported as ``common`` by the scripts beside it (`python benchmarks/intake.py` puts this
+folder on the path).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+MiB = 1024 * 1024
+REPO = Path(__file__).resolve().parent.parent
+PASSPHRASE = "benchmark admin passphrase, thrown away"  # noqa: S105  # benchmark input
+
+
+def cli_env(data: Path, **extra: str) -> dict[str, str]:
+    """This process's environment without refugium's or Django's settings, pointed at
+    ``data``: a benchmark never touches the data folder of the shell it runs in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REFUGIUM_", "DJANGO_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(REFUGIUM_DATA=str(data), **extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(log: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    """`refugium serve` in a session of its own, once its port accepts connections."""
+    port = free_port()
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "refugium.cli", "serve", "--port", str(port)],
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited early; see {log}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return server, port
+        except OSError:
+            time.sleep(0.1)
+    os.killpg(server.pid, signal.SIGKILL)
+    raise SystemExit("the server did not start")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+
+
+def random_file(path: Path, size: int) -> None:
+    """``size`` random bytes, fsynced: incompressible, so no layer can shortcut them."""
+    with path.open("wb") as out:
+        left = size
+        while left:
+            piece = os.urandom(min(8 * MiB, left))
+            out.write(piece)
+            left -= len(piece)
+        out.flush()
+        os.fsync(out.fileno())

@@ -202,21 +202,26 @@ def get(desk: Desk, code: str) -> Item:
 
 def show(item: Item, keys: Sequence[Identity], *, actor: str) -> tuple[Meta, list[dict[str, Any]]]:
     """The item's description and its custody history; recorded as a view."""
-    custody().record("viewed", item.code, actor=actor, content=item.commitment)
+    log = custody()
+    log.record("viewed", item.code, actor=actor, content=item.commitment)
     audit(actor, "evidence.show", "evidence", item.code)
     meta = open_meta(item, keys)
-    history = [entry["body"] for entry in custody().entries(item=item.code)]
+    history = [entry["body"] for entry in log.entries(item=item.code)]
     return meta, history
 
 
 @sensitive_variables("keys")
-def plaintext(item: Item, keys: Sequence[Identity], *, actor: str, how: str) -> Iterator[bytes]:
-    """The original, streamed and checked against its SHA-256 at the end (a swapped file
-    fails instead of completing); recorded in the custody log as ``viewed`` with ``how``."""
+def plaintext(
+    item: Item, keys: Sequence[Identity], *, actor: str, how: str
+) -> tuple[Meta, Iterator[bytes]]:
+    """The item's description and its original, streamed and checked against its SHA-256
+    at the end (a swapped file fails instead of completing); recorded in the custody log as
+    ``viewed`` with ``how``."""
     custody().record("viewed", item.code, actor=actor, content=item.commitment, how=how)
     audit(actor, f"evidence.{how}", "evidence", item.code)
-    expected = open_meta(item, keys).sha256
-    return checked_sha256(file_store().iter_plaintext(item.stored_name, keys), expected)
+    meta = open_meta(item, keys)
+    chunks = file_store().iter_plaintext(item.stored_name, keys)
+    return meta, checked_sha256(chunks, meta.sha256)
 
 
 # --- Links to records ---------------------------------------------------------------------------
@@ -287,8 +292,8 @@ def share(item: Item, keys: Sequence[Identity], *, actor: str) -> tuple[bytes, s
             f"{item.code} is larger than {MAX_IN_MEMORY // 2**20} MiB; export it and make a "
             "sharing copy by hand"
         )
-    meta = open_meta(item, keys)
-    data = b"".join(plaintext(item, keys, actor=actor, how="share"))
+    meta, chunks = plaintext(item, keys, actor=actor, how="share")
+    data = b"".join(chunks)
     copy = strip(data, meta.media_type)
     copy_hash = hashlib.sha256(copy).hexdigest()
     custody().record(

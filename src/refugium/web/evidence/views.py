@@ -116,8 +116,7 @@ def item(request: HttpRequest, code: str) -> HttpResponse:
 def download(request: HttpRequest, code: str) -> StreamingHttpResponse:
     desk, keys = _context(request)
     found = _item(desk, code)
-    meta = services.open_meta(found, keys)
-    chunks = services.plaintext(found, keys, actor=request.user.username, how="download")
+    meta, chunks = services.plaintext(found, keys, actor=request.user.username, how="download")
     return download_response(chunks, meta.name, found.size)
 
 

@@ -176,8 +176,9 @@ def _public_rows(row: Record) -> list[tuple[str, Shown]]:
         value = show_public(row, name)
         if value.text:
             shown.append((str(column.verbose_name).capitalize(), value))
-    if _months(row):
-        shown.append((str(_("Months")), Shown(_months(row))))
+    months = _months(row)
+    if months:
+        shown.append((str(_("Months")), Shown(months)))
     return shown
 
 
@@ -193,11 +194,12 @@ def _months(row: Record) -> str:
 def _private_rows(
     ws: services.Workspace, row: Record, values: dict[str, Any], *, identifying: bool
 ) -> list[tuple[str, str]]:
-    return [
+    shown = (
         (str(spec.label), show_private(ws, spec, values.get(spec.name)))
         for spec in row.SCHEMA
-        if spec.identifying is identifying and show_private(ws, spec, values.get(spec.name))
-    ]
+        if spec.identifying is identifying
+    )
+    return [(label, text) for label, text in shown if text]
 
 
 def title_of(ws: services.Workspace, row: Record, values: dict[str, Any] | None = None) -> str:

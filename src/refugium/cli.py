@@ -32,6 +32,10 @@ from refugium.errors import (
     RefugiumError,
 )
 
+DEFAULT_LINK_THRESHOLD = 0.9
+"""Kept equal to refugium.linkage.model.DEFAULT_THRESHOLD (a test checks): importing the model
+here would load Splink for every command."""
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
@@ -699,6 +703,52 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError("a match probability between 0 and 1, such as 0.9")
+    return value
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from refugium.linkage.inputs import BadInput as BadLinkageInput
+    from refugium.linkage.run import link_files
+
+    started = time.perf_counter()
+
+    def progress(stage: str) -> None:
+        print(f"link: [{time.perf_counter() - started:6.1f} s] {stage}", file=sys.stderr)
+
+    try:
+        outcome = link_files(
+            [Path(name) for name in args.files],
+            Path(args.out),
+            threshold=args.threshold,
+            report=Path(args.report) if args.report else None,
+            progress=None if args.quiet else progress,
+        )
+    except BadLinkageInput as exc:
+        raise BadInput(str(exc)) from None
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    except OSError as exc:
+        raise BadInput(f"cannot write the output: {exc.strerror or exc}") from None
+    persons = outcome.linkage.clusters.nunique()
+    print(
+        f"{len(outcome.records):,} records from {len(outcome.sources)} source(s):"
+        f" {persons:,} persons at threshold {args.threshold}; wrote {args.out}"
+        + (f" and {args.report}" if args.report else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_desk_export_identity(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -958,6 +1008,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(sub, "verify", cmd_verify,
             "check an export bundle: files against the manifest, its signature, the custody log")
     p.add_argument("bundle", metavar="DIR")
+
+    p = add(sub, "link", cmd_link,
+            "find the same person across CSV lists (and twice in one); write source,id,cluster")
+    p.add_argument("files", nargs="+", metavar="FILE.csv",
+                   help="lists with an id column and any of full_name, given_name, patronymic,"
+                   " family_name, birth_date, place, gender; the source is the file's stem")
+    p.add_argument("--out", required=True, metavar="CLUSTERS.csv",
+                   help="written with the columns source,id,cluster, one row per input row")
+    p.add_argument("--threshold", type=_probability, default=DEFAULT_LINK_THRESHOLD,
+                   metavar="P", help="match probability at which two records are one person"
+                   f" (default {DEFAULT_LINK_THRESHOLD})")
+    p.add_argument("--report", metavar="REPORT.html",
+                   help="also write a review page: the model's weights and the borderline pairs")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
     p = add(sub, "recover", cmd_recover,
             "restore a desk's keys to a user with the recovery paper key (read from stdin)")

@@ -48,9 +48,12 @@ __all__ = [
     "TRANSLITERATION_SCHEMA",
     "NameKeys",
     "Rule",
+    "Word",
     "fold",
+    "fold_word",
     "name_keys",
     "query_keys",
+    "split_words",
 ]
 
 KEY_VERSION: Final = 1
@@ -264,7 +267,9 @@ def _to_latin(part: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _Word:
+class Word:
+    """One word of a name as written: its hyphen-separated parts, and whether a dot follows."""
+
     parts: tuple[str, ...]
     """Hyphen-separated parts as written (NFKC), apostrophes included."""
     dotted: bool
@@ -279,13 +284,13 @@ class _Word:
         return self.dotted and len(self.parts) == 1 and letters.casefold() in _LATIN_INITIALS
 
 
-def _words(text: str) -> list[_Word]:
+def split_words(text: str) -> list[Word]:
     """Split on anything that is not part of a name; hyphens join parts of one word.
 
     Letters, marks, digits (palochka stand-ins) and | stay in a word; apostrophes stay and
     are dropped later (Kh'amzat is one word); everything else separates words.
     """
-    words: list[_Word] = []
+    words: list[Word] = []
     parts: list[str] = []
     current: list[str] = []
 
@@ -297,7 +302,7 @@ def _words(text: str) -> list[_Word]:
     def end_word(dotted: bool) -> None:
         end_part()
         if parts:
-            words.append(_Word(tuple(parts), dotted))
+            words.append(Word(tuple(parts), dotted))
             parts.clear()
 
     for ch in unicodedata.normalize("NFKC", text):
@@ -312,7 +317,12 @@ def _words(text: str) -> list[_Word]:
     return words
 
 
-def _fold_word(word: _Word) -> tuple[str, tuple[str, ...]]:
+def fold_word(word: Word) -> str:
+    """One word folded as :func:`fold` folds it (hyphenated parts joined)."""
+    return _fold_word(word)[0]
+
+
+def _fold_word(word: Word) -> tuple[str, tuple[str, ...]]:
     """The word folded as one (hyphens joined), and each of its parts folded alone."""
     latin_parts = [_to_latin(part) for part in word.parts]
     joined = _latin_fold("".join(latin_parts))
@@ -331,7 +341,7 @@ def fold(text: str) -> str:
     Raises:
         Nothing: any string gives a key.
     """
-    return " ".join(key for key in (_fold_word(w)[0] for w in _words(text)) if key)
+    return " ".join(key for key in (_fold_word(w)[0] for w in split_words(text)) if key)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -373,7 +383,7 @@ def name_keys(
         Nothing: any strings give keys (possibly empty ones).
     """
     written = full_name if full_name.strip() else " ".join((family, given, patronymic))
-    words = [word for text in (full_name, given, patronymic, family) for word in _words(text)]
+    words = [word for text in (full_name, given, patronymic, family) for word in split_words(text)]
     folded_words: set[str] = set()
     tokens: set[str] = set()
     for word in words:

@@ -58,7 +58,7 @@ def _read_one(path: Path) -> list[Record]:
     text = _decode(path, data)
     if not text.strip():
         raise BadInput(f"{path}: the file is empty (expected a header row with 'id')")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [name.strip() for name in next(reader)]
     except csv.Error as exc:

@@ -70,6 +70,12 @@ POLICIES: dict[str, str] = {
     "evidence:download": "desk-member:documentation",
     "evidence:attach": "desk-member:documentation",
     "evidence:detach": "desk-member:documentation",
+    # possible duplicate persons of the documentation database
+    "matches:list": "desk-member:documentation",
+    "matches:find": "desk-member:documentation",
+    "matches:pair": "desk-member:documentation",
+    "matches:confirm": "desk-member:documentation",
+    "matches:reject": "desk-member:documentation",
 }
 
 View = Callable[..., HttpResponseBase]

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "refugium.web.desk",
     "refugium.web.records",
     "refugium.web.evidence",
+    "refugium.web.matches",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ urlpatterns = [
     path("desk/inbox/", include("refugium.web.desk.urls")),
     path("records/", include("refugium.web.records.urls")),
     path("evidence/", include("refugium.web.evidence.urls")),
+    path("duplicates/", include("refugium.web.matches.urls")),
     *i18n_patterns(path("", include("refugium.web.intake.urls")), prefix_default_language=False),
 ]
 

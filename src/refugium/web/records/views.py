@@ -454,9 +454,21 @@ def _render_detail(
             "has_timeline": isinstance(row, Event | Person | Place),
             "files": _files(row),
             "evidence": _evidence(row),
+            "merged_into": _merged_into(row),
             "nav": _nav(),
         },
     )
+
+
+def _merged_into(row: Record) -> Shown | None:
+    """The Person this one was merged into by a confirmed duplicate, if any: its links moved
+    there, its own record stays readable here."""
+    from refugium.web.matches.services import merged_into
+
+    if not isinstance(row, Person):
+        return None
+    kept = merged_into(row)
+    return Shown(kept.code, detail_url(kept)) if kept else None
 
 
 def _files(row: Record) -> list[Shown]:

@@ -6,9 +6,9 @@ lists of the North Caucasus that chains namesakes: "Рамзан Исмаило�
 high probability, and connected components makes the two men one person. We instead merge
 pairs in descending order of probability, as single-linkage clustering does, but refuse a
 merge that would put into one person records that contradict each other on what a person
-cannot have two of (:func:`compatible`): birth years more than a year apart, two sexes, two
-different fathers' names. The vague record joins whichever man it matched best; the other
-keeps his own cluster, and the pair stays on the review page.
+cannot have two of (:func:`compatible`): birth years more than a year apart, two months of
+birth in one year, two sexes, two different fathers' names. The vague record joins whichever
+man it matched best; the other keeps his own cluster, and the pair stays on the review page.
 
 Deterministic: ties in probability are broken by the records' ids.
 """
@@ -21,12 +21,14 @@ from typing import Final
 import jellyfish
 import pandas as pd
 
+from refugium.linkage.prepare import loose
+
 __all__ = ["FATHER_SIMILARITY", "YEAR_SPREAD", "cluster", "compatible"]
 
 YEAR_SPREAD: Final = 1
 """Birth years in one person may differ by this much (years derived from a stated age)."""
 FATHER_SIMILARITY: Final = 0.9
-"""Fathers' names at least this similar (Jaro–Winkler, folded) are typing variants of one."""
+"""Fathers' names at least this similar (Jaro–Winkler on :func:`loose` keys) are one name."""
 
 
 @dataclass(slots=True)
@@ -35,6 +37,8 @@ class _Facts:
 
     members: list[int]
     years: set[int] = field(default_factory=set)
+    dates: set[tuple[int, int, int | None]] = field(default_factory=set)
+    """(year, month, day) of the records that give at least a month."""
     sexes: set[str] = field(default_factory=set)
     fathers: set[str] = field(default_factory=set)
 
@@ -46,22 +50,38 @@ def compatible(a: _Facts, b: _Facts) -> bool:
     years = a.years | b.years
     if years and max(years) - min(years) > YEAR_SPREAD:
         return False
-    return all(
-        x == y or jellyfish.jaro_winkler_similarity(x, y) >= FATHER_SIMILARITY
-        for x in a.fathers
-        for y in b.fathers
-    )
+    if not all(_same_month(x, y) for x in a.dates for y in b.dates):
+        return False
+    return all(_same_father(x, y) for x in a.fathers for y in b.fathers)
+
+
+def _same_month(x: tuple[int, int, int | None], y: tuple[int, int, int | None]) -> bool:
+    """Two birth dates that give a month could be one person's: the same year and month, or
+    a whole date with day and month swapped (12.03 written as 03.12)."""
+    if x[:2] == y[:2] or x[0] != y[0]:
+        return True  # different years are YEAR_SPREAD's business
+    return x[2] is not None and (x[0], x[2], x[1]) == y
+
+
+def _same_father(x: str, y: str) -> bool:
+    """Two spellings of one father's name: close once confusable sounds are merged
+    (Хаважиевич / Chawaschiewitsch), or one inside the other (a palochka typed as L)."""
+    x, y = loose(x), loose(y)
+    return x in y or y in x or jellyfish.jaro_winkler_similarity(x, y) >= FATHER_SIMILARITY
 
 
 def _facts(keys: pd.DataFrame) -> list[_Facts]:
     facts = []
-    years = keys["birth_year"].astype("object")
-    for unique_id, year, sex, father in zip(
-        keys["unique_id"], years, keys["sex"], keys["patronymic"], strict=True
+    columns = (keys[c].astype("object") for c in ("birth_year", "birth_month", "birth_day"))
+    years, months, days = columns
+    for unique_id, year, month, day, sex, father in zip(
+        keys["unique_id"], years, months, days, keys["sex"], keys["patronymic"], strict=True
     ):
         fact = _Facts([int(unique_id)])
         if not pd.isna(year):
             fact.years.add(int(year))
+            if not pd.isna(month):
+                fact.dates.add((int(year), int(month), None if pd.isna(day) else int(day)))
         if isinstance(sex, str):
             fact.sexes.add(sex)
         if isinstance(father, str):
@@ -101,6 +121,7 @@ def cluster(keys: pd.DataFrame, pairs: pd.DataFrame, threshold: float) -> pd.Ser
         merged, absorbed = facts[a], facts[b]
         merged.members += absorbed.members
         merged.years |= absorbed.years
+        merged.dates |= absorbed.dates
         merged.sexes |= absorbed.sexes
         merged.fathers |= absorbed.fathers
     roots = [find(i) for i in range(len(facts))]

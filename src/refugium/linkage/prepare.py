@@ -30,6 +30,7 @@ __all__ = [
     "KEY_COLUMNS",
     "BadDate",
     "birth_parts",
+    "loose",
     "place_key",
     "prepare",
     "sex",
@@ -128,8 +129,27 @@ def place_key(text: str) -> str:
     return " ".join(word for word in fold(text).split() if word not in PLACE_WORDS)
 
 
+LOOSE_RULES: Final = (
+    ("shch", "s", "щ, before its ch is taken for х"),
+    ("ch|kh", "h", "ч and х meet: German and Polish ch for х (Achmed, Chalid, Chasujew)"),
+    ("sh|zh|z|c", "s", "ш ж з ц meet с: German sch, s and z (Schamil, Elmursaew, Zozin)"),
+    ("(.)\\1+", "\\1", "doubled letters, again, after the merges above"),
+)
+"""Sounds that transliteration schemes and languages confuse, merged for the phonetic key only
+(never for search keys, where they would merge different names: Шамиль / Замиль)."""
+_LOOSE: Final = tuple((re.compile(pattern), replacement) for pattern, replacement, _ in LOOSE_RULES)
+
+
+def loose(folded: str) -> str:
+    """The folded key with confusable sounds merged (:data:`LOOSE_RULES`)."""
+    for pattern, replacement in _LOOSE:
+        folded = pattern.sub(replacement, folded)
+    return folded
+
+
 def _phonetic(folded: str) -> str | None:
-    return jellyfish.metaphone(folded) or None if folded else None
+    """Metaphone of the loose key: the blocking key and a comparison level for names."""
+    return jellyfish.metaphone(loose(folded)) or None if folded else None
 
 
 def _key_row(unique_id: int, row: Mapping[str, str]) -> dict[str, object]:

@@ -85,8 +85,10 @@ def _levels_table(pair: pd.Series) -> str:
         labels = [lvl["label_for_charts"] for lvl in comparison["comparison_levels"]]
         # Splink numbers levels from the last (ELSE = 0) upwards; the null level is -1.
         label = "missing" if level < 0 else labels[len(labels) - 1 - level]
-        weight = pair.get(f"bf_{name}")
-        shown = f"{math.log2(weight):+.1f}" if weight and weight > 0 else ""
+        # Splink 5 gives each comparison's match weight and its term-frequency adjustment.
+        parts = [pair.get(f"mw_{name}"), pair.get(f"mw_tf_adj_{name}")]
+        known = [float(w) for w in parts if w is not None and not pd.isna(w)]
+        shown = f"{sum(known):+.1f}" if known and level >= 0 else ""
         cells.append(
             f"<tr><th>{html.escape(name)}</th><td>{html.escape(label)}</td><td>{shown}</td></tr>"
         )

@@ -150,3 +150,11 @@ def test_link_command_refuses_bad_input_and_thresholds(tmp_path: Path):
     result = run_cli("link", str(bad), "--out", "x.csv", "--threshold", "1.5", cwd=tmp_path)
     assert result.returncode == 2
     assert "between 0 and 1" in result.stderr
+
+
+def test_the_same_lists_give_the_same_clusters():
+    """Reruns must not reshuffle persons: counts built on clusters.csv would drift."""
+    rows = [r for rows in generate(persons=400, seed=5).sources.values() for r in rows]
+    first = link(prepare(rows)).clusters
+    second = link(prepare(rows)).clusters
+    assert first.equals(second)

@@ -135,6 +135,7 @@ def test_link_command_end_to_end(tmp_path: Path):
     page = report.read_text(encoding="utf-8")
     assert "Borderline pairs" in page
     assert "vegaEmbed" in page
+    assert "<th>read as</th>" in page
     assert re.search(r"<td>same key</td><td>\+\d+\.\d</td>", page)  # each level's weight
     # Nothing fetched: a CDN script would tell a third party that someone reviews these names.
     assert re.search(r"""<(script|link|img|iframe)[^>]+(src|href)=["']?https?:""", page) is None

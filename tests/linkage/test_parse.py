@@ -64,6 +64,11 @@ def test_keys_of_parts():
     assert patronymic_key("ahmedovna") == patronymic_key("ahmedovich") == "ahmed"
 
 
+def test_keys_read_back_in_cyrillic():
+    assert parse_name("KHASUYEV Zelimhan Akhmedovich").cyrillic() == "зелимхан (ахмед) хасуев"
+    assert parse_name("Jusupow Iljas").cyrillic() == "иляс юсупов"
+
+
 def test_name_repr_shows_no_name():
     assert "hasuev" not in repr(parse_name("Хасуев"))
 

@@ -29,7 +29,14 @@ from typing import Final
 from refugium.linkage import forms
 from refugium.linkage.names import Word, fold, fold_word, split_words
 
-__all__ = ["PersonName", "family_key", "parse_name", "patronymic_key"]
+__all__ = [
+    "CYRILLIC_KEY",
+    "PersonName",
+    "cyrillic_key",
+    "family_key",
+    "parse_name",
+    "patronymic_key",
+]
 
 _PATRONYMIC: Final = re.compile(r"(?:ovich|evich|ovna|evna|ichna|inichna|ogli|kizi)$|..ich$")
 _PATRONYMIC_SUFFIX: Final = re.compile(r"(?:ovich|evich|ovna|evna|inichna|ichna|ich)$")
@@ -55,8 +62,34 @@ class PersonName:
     """First letter of the folded given name, or of the given-name initial ("З." → z)."""
     family_initial: str
 
+    def cyrillic(self) -> str:
+        """The keys in Cyrillic, as "given (father) family", for review pages."""
+        father = f"({cyrillic_key(self.patronymic)})" if self.patronymic else ""
+        parts = (cyrillic_key(self.given), father, cyrillic_key(self.family))
+        return " ".join(part for part in parts if part)
+
     def __repr__(self) -> str:
         return "<PersonName (redacted)>"
+
+
+CYRILLIC_KEY: Final = (
+    ("sh", "ш"), ("zh", "ж"), ("ch", "ч"), ("iu", "ю"), ("ia", "я"), ("h", "х"), ("c", "ц"),
+    ("a", "а"), ("b", "б"), ("v", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"),
+    ("i", "и"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"),
+    ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("f", "ф"),
+)  # fmt: skip
+"""The folded Latin key read back into Cyrillic, longest spellings first."""
+_CYRILLIC_KEY: Final = re.compile("|".join(latin for latin, _ in CYRILLIC_KEY))
+_TO_CYRILLIC: Final = dict(CYRILLIC_KEY)
+
+
+def cyrillic_key(folded: str) -> str:
+    """The Cyrillic form of a folded key (hasuev → хасуев, iusupov → юсупов).
+
+    Lossy by design (ы and и, э and е meet, as they do in the fold), and only for reading: a
+    reviewer who reads Russian sees a Latin-only record's name in the script of the others.
+    """
+    return _CYRILLIC_KEY.sub(lambda m: _TO_CYRILLIC[m.group()], folded)
 
 
 def family_key(folded: str) -> str:

@@ -5,7 +5,8 @@ drawn by the Vega libraries that ship inside the Splink wheel, inlined, so the p
 offline machine and fetches nothing (a page that loaded a CDN script would tell a third party
 that someone is reviewing a list of names). Then the borderline pairs: those whose match
 probability lies within :data:`BORDERLINE` of certainty, closest to the threshold first, each
-with both records as written and the level every comparison reached.
+with both records as written, the name as the model read it (in Cyrillic, so that a reviewer
+reads both in one script), and the level and weight every comparison reached.
 
 The page holds names as written in the inputs: it is as sensitive as they are.
 """
@@ -23,7 +24,8 @@ from splink.internals.html_utils import load_chart_libraries
 
 from refugium.linkage.inputs import Record
 from refugium.linkage.model import COMPARISONS, Linkage
-from refugium.linkage.prepare import COLUMNS
+from refugium.linkage.parse import parse_name
+from refugium.linkage.prepare import COLUMNS, sex
 
 __all__ = ["BORDERLINE", "MAX_PAIRS", "borderline_pairs", "render"]
 
@@ -74,7 +76,21 @@ def _record_table(left: Record, right: Record) -> str:
             rows.append(
                 f"<tr><th>{column}</th><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>"
             )
+    a, b = _read_as(left), _read_as(right)
+    rows.append(f"<tr><th>read as</th><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>")
     return "<table>" + "".join(rows) + "</table>"
+
+
+def _read_as(record: Record) -> str:
+    """The name as the model split and keyed it, in Cyrillic: one script for the reviewer."""
+    fields = record.fields
+    return parse_name(
+        fields.get("full_name", ""),
+        fields.get("given_name", ""),
+        fields.get("patronymic", ""),
+        fields.get("family_name", ""),
+        sex(fields.get("gender", "")),
+    ).cyrillic()
 
 
 def _levels_table(pair: pd.Series) -> str:

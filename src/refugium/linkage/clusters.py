@@ -47,12 +47,27 @@ def compatible(a: _Facts, b: _Facts) -> bool:
     """Whether one person could have all the facts of both clusters."""
     if len(a.sexes | b.sexes) > 1:
         return False
-    years = a.years | b.years
-    if years and max(years) - min(years) > YEAR_SPREAD:
+    if not all(_same_year(x, y) for x in a.years for y in b.years):
         return False
     if not all(_same_month(x, y) for x in a.dates for y in b.dates):
         return False
     return all(_same_father(x, y) for x in a.fathers for y in b.fathers)
+
+
+def _same_year(x: int, y: int) -> bool:
+    """Birth years that could be one person's: at most :data:`YEAR_SPREAD` apart (an age
+    turned into a year), or two neighbouring digits swapped (1956 / 1965). One wrong digit is
+    not allowed: within one century most pairs of years differ in one or two digits."""
+    if abs(x - y) <= YEAR_SPREAD:
+        return True
+    a, b = f"{x:04d}", f"{y:04d}"
+    differ = [i for i in range(len(a)) if a[i] != b[i]]
+    return (
+        len(differ) == 2
+        and differ[1] == differ[0] + 1
+        and a[differ[0]] == b[differ[1]]
+        and a[differ[1]] == b[differ[0]]
+    )
 
 
 def _same_month(x: tuple[int, int, int | None], y: tuple[int, int, int | None]) -> bool:

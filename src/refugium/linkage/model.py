@@ -41,6 +41,7 @@ import duckdb
 import pandas as pd
 from splink import DuckDBAPI, Linker, block_on
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
+from splink.internals.exceptions import EMTrainingException
 
 from refugium.linkage.clusters import cluster
 
@@ -92,11 +93,13 @@ def _level(sql: str, label: str, *, null: bool = False, tf: str | None = None) -
     return level
 
 
-def _name(column: str, description: str) -> dict[str, Any]:
+def _name(column: str, other: str, description: str) -> dict[str, Any]:
     """Levels for a folded name part: the same key, then ever looser agreement.
 
     Jaro–Winkler on the folded keys catches typing errors; Metaphone catches the vowel and
-    sibilant variants the fold keeps apart; the initial level is what "Зелим Х." can offer.
+    sibilant variants the fold keeps apart; the initial level is what "Зелим Х." can offer;
+    the last level catches a given name typed in the family-name column and the reverse,
+    which the splitting of full names cannot see.
     Term frequencies adjust the exact level: two records sharing a clan's name (Магомадов)
     say less than two sharing a rare one.
     """
@@ -114,6 +117,16 @@ def _name(column: str, description: str) -> dict[str, Any]:
                 f"({c}_l IS NULL OR {c}_r IS NULL) AND {c}_initial_l = {c}_initial_r",
                 "initial agrees",
             ),
+            {
+                **_level(
+                    f"jaro_winkler_similarity({c}_l, {other}_r) >= 0.92"
+                    f" OR jaro_winkler_similarity({other}_l, {c}_r) >= 0.92",
+                    "written in the other name's place",
+                ),
+                # Fixed: lists without swaps teach EM m = 0, which Splink 5 then refuses.
+                "m_probability": 0.002,
+                "fix_m_probability": True,
+            },
             {"sql_condition": "ELSE", "label_for_charts": "different"},
         ],
     }
@@ -188,26 +201,33 @@ _PATRONYMIC: Final[dict[str, Any]] = {
 }
 
 COMPARISONS: Final = (
-    _name("given", "Given name: folded, short forms mapped to the full name"),
-    _name("family", "Family name: folded, masculine form"),
+    _name("given", "family", "Given name: folded, short forms mapped to the full name"),
+    _name("family", "given", "Family name: folded, masculine form"),
     _PATRONYMIC,
     _BIRTH,
     _PLACE,
     _SEX,
 )
 
-BLOCKING_RULES: Final[tuple[BlockingRuleCreator, ...]] = (
-    block_on("family_phonetic", "given_initial"),
-    block_on("given_phonetic", "family_initial"),
+BLOCKING_RULES: Final[tuple[BlockingRuleCreator | str, ...]] = (
     block_on("family_phonetic", "given_phonetic"),
+    block_on("family", "given_initial"),
+    # With phonetic keys (which merge Магомадов, Магомедов, Магамадов…), an initial stands in
+    # for a missing name only: pairing all of them by initial grows with the list's square.
+    "l.family_phonetic = r.family_phonetic AND l.given_initial = r.given_initial"
+    " AND (l.given IS NULL OR r.given IS NULL)",
+    "l.given_phonetic = r.given_phonetic AND l.family_initial = r.family_initial"
+    " AND (l.family IS NULL OR r.family IS NULL)",
     block_on("given", "birth_year"),
     block_on("family", "birth_year"),
     block_on("given", "patronymic"),
     block_on("family_phonetic", "birth_year", "birth_month"),
+    block_on("birth_year", "birth_month", "birth_day", "place"),
 )
 """Pairs are scored only if one rule holds. Each pairs records that share two keys, so a
 misspelt family name is still caught through the given name and the birth year, and a short
-entry ("Зелим Х.", "К. Иванов") through one name and the other's initial."""
+entry ("Зелим Х.", "К. Иванов") through one name and the other's initial. The last pairs
+records whose names were swapped between columns, by their whole birth date and place."""
 
 DETERMINISTIC_RULES: Final = (
     block_on("family", "given", "birth_year", "birth_month", "birth_day"),
@@ -218,9 +238,13 @@ DETERMINISTIC_RECALL: Final = 0.6
 
 EM_SESSIONS: Final = (
     block_on("family", "given"),
+    block_on("birth_year", "birth_month", "birth_day"),
     block_on("birth_year", "patronymic"),
 )
-"""The first session learns birth date, place, patronymic and sex; the second the names."""
+"""The first session learns birth date, place, patronymic and sex; the others the names, from
+records that share a whole birth date or a birth year and a father's name. A session whose
+rule pairs no records (lists without patronymics, or without full dates) is skipped; one is
+enough to learn every comparison but the names, and the names need one of the others."""
 
 
 def settings() -> dict[str, Any]:
@@ -255,6 +279,40 @@ def _connection() -> duckdb.DuckDBPyConnection:
     return connection
 
 
+def _train_m(training: Any, records: int, tell: Progress) -> None:
+    """EM sessions in turn, skipping those whose blocking rule pairs no records.
+
+    Raises:
+        ValueError: no session could run: the records share too little to learn from.
+    """
+    proportion = min(1.0, EM_COUNT_RECORDS / records)
+    trained = 0
+    for number, rule in enumerate(EM_SESSIONS, start=1):
+        tell(f"estimating m by expectation maximisation ({number}/{len(EM_SESSIONS)})")
+        try:
+            training.estimate_parameters_using_expectation_maximisation(
+                rule,
+                estimate_without_term_frequencies=True,
+                max_pairs=EM_MAX_PAIRS,
+                record_sample_proportion=proportion,
+                populate_probability_two_random_records_match_from_trained_values=True,
+            )
+        except EMTrainingException:
+            tell(f"skipped session {number}: no two records share its keys")
+            continue
+        except ValueError as exc:
+            # Splink 5 refuses an m that EM drove to zero (a level seen only among
+            # non-matches); the other sessions still train that comparison.
+            tell(f"skipped session {number}: {exc}")
+            continue
+        trained += 1
+    if not trained:
+        raise ValueError(
+            "too little in common to learn from: no two records share a family and given"
+            " name, a birth date, or a birth year and a father's name"
+        )
+
+
 def link(
     keys: pd.DataFrame,
     threshold: float = DEFAULT_THRESHOLD,
@@ -284,18 +342,14 @@ def link(
     training.estimate_probability_two_random_records_match(
         list(DETERMINISTIC_RULES), recall=DETERMINISTIC_RECALL
     )
+    settings_object = linker._settings_obj
+    if not 0.0 < settings_object._probability_two_random_records_match < 1.0:
+        # No two records agree on name and birth date: take each record to have about one
+        # match among all the others; EM below refines it.
+        settings_object._probability_two_random_records_match = 1.0 / len(keys)
     tell("estimating u from random pairs")
     training.estimate_u_using_random_sampling(max_pairs=5e6, seed=seed)
-    proportion = min(1.0, EM_COUNT_RECORDS / len(keys))
-    for number, rule in enumerate(EM_SESSIONS, start=1):
-        tell(f"estimating m by expectation maximisation ({number}/{len(EM_SESSIONS)})")
-        training.estimate_parameters_using_expectation_maximisation(
-            rule,
-            estimate_without_term_frequencies=True,
-            max_pairs=EM_MAX_PAIRS,
-            record_sample_proportion=proportion,
-            populate_probability_two_random_records_match_from_trained_values=True,
-        )
+    _train_m(training, len(keys), tell)
     tell("scoring candidate pairs")
     scored = linker.inference.predict(threshold_match_probability=0.01)
     pairs: pd.DataFrame = scored.as_pandas_dataframe()  # type: ignore[no-untyped-call]

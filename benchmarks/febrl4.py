@@ -24,11 +24,6 @@ Side by side, ``--runs`` times each (median wall time shown):
 
 Precision, recall and F1 are over those pairs against the 5,000 true ones.
 
-The model is first tried as it is, once, untimed. If Splink cannot train it (its second EM
-session blocks on birth year and patronymic, and no FEBRL record has a patronymic), the
-output says so and refugium's rows are measured with that session blocked on the whole birth
-date instead (``WORKAROUND_SESSIONS``, marked *), the rest of the model unchanged.
-
 Not a like-for-like comparison of models: our contract has no soc_sec_id, address or
 postcode, which the detailed model uses (soc_sec_id and postcode are its strongest
 identifiers after the names); refugium sees names, the birth date and the suburb only.
@@ -50,9 +45,7 @@ from functools import partial
 
 import pandas as pd
 from splink import block_on
-from splink.internals.exceptions import EMTrainingException
 
-from refugium.linkage import model
 from refugium.linkage.model import DEFAULT_THRESHOLD, link
 from refugium.linkage.prepare import prepare
 
@@ -141,33 +134,16 @@ def cross_pairs(ids: list[str], clusters: pd.Series, in_a: set[str]) -> list[Pai
     return [(x, y) for left, right in members.values() for x in left for y in right]
 
 
-WORKAROUND_SESSIONS = (
-    block_on("family", "given"),
-    block_on("birth_year", "birth_month", "birth_day"),
-)
-"""EM sessions for data without patronymics: the model's second session blocks on birth year
-and patronymic, which on FEBRL (no patronymics at all) yields no pairs, and Splink stops with
-EMTrainingException. This one blocks on the whole birth date instead, as Splink's own FEBRL4
-model does, so the names are still learnt from pairs not blocked on them."""
-
-
 def refugium(
-    a: pd.DataFrame, b: pd.DataFrame, truth: set[Pair], threshold: float, *, workaround: bool
+    a: pd.DataFrame, b: pd.DataFrame, truth: set[Pair], threshold: float
 ) -> tuple[dict[str, float], float, int]:
-    """Scores, seconds (rows to clusters) and the number of scored pairs; ``workaround``
-    trains with :data:`WORKAROUND_SESSIONS` instead of the model's own EM sessions."""
+    """Scores, seconds (rows to clusters) and the number of scored pairs."""
     rows = contract_rows(a) + contract_rows(b)
     ids = [row["id"] for row in rows]
-    own = model.EM_SESSIONS
-    if workaround:
-        model.EM_SESSIONS = WORKAROUND_SESSIONS
-    try:
-        started = time.perf_counter()
-        keys = prepare(rows)
-        result = link(keys, threshold=threshold)
-        seconds = time.perf_counter() - started
-    finally:
-        model.EM_SESSIONS = own
+    started = time.perf_counter()
+    keys = prepare(rows)
+    result = link(keys, threshold=threshold)
+    seconds = time.perf_counter() - started
     return (
         scores(cross_pairs(ids, result.clusters, set(a.index)), truth),
         seconds,
@@ -182,7 +158,7 @@ def splink_detailed(
     a: pd.DataFrame, b: pd.DataFrame, truth: set[Pair]
 ) -> tuple[dict[str, float], float, int]:
     import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink import DuckDBAPI, Linker, SettingsCreator
 
     logging.getLogger("splink").setLevel(logging.WARNING)
 
@@ -273,24 +249,6 @@ def main() -> None:
         "given_name, surname, date_of_birth and suburb only.\n",
         flush=True,
     )
-    # The model as it is first; if it cannot train on data without patronymics, say so and
-    # measure it with WORKAROUND_SESSIONS instead.
-    workaround = False
-    try:
-        refugium(a, b, truth, DEFAULT_THRESHOLD, workaround=False)
-        print("refugium's model trains on FEBRL4 as it is.", flush=True)
-    except EMTrainingException as error:
-        workaround = True
-        first = str(error).splitlines()[0]
-        print(
-            "refugium's model as it is FAILS on FEBRL4 (no record has a patronymic):\n"
-            f"  EMTrainingException: {first}\n"
-            "  Rows marked * below train with the second EM session blocked on the whole birth "
-            "date instead of birth year + patronymic (WORKAROUND_SESSIONS); everything else "
-            "is the model as it is.\n",
-            flush=True,
-        )
-    mark = "*" if workaround else ""
     # The default and 0.5, as asked; 0.9 as well when 0.5 is the default.
     thresholds = [DEFAULT_THRESHOLD, *[t for t in (0.5, 0.9) if t != DEFAULT_THRESHOLD][:1]]
     systems: list[tuple[str, Callable[[], tuple[dict[str, float], float, int]]]] = [
@@ -300,8 +258,8 @@ def main() -> None:
         default = " (default)" if threshold == DEFAULT_THRESHOLD else ""
         systems.append(
             (
-                f"refugium{mark}, {threshold}{default}",
-                partial(refugium, a, b, truth, threshold, workaround=workaround),
+                f"refugium, {threshold}{default}",
+                partial(refugium, a, b, truth, threshold),
             )
         )
     results = []

@@ -115,3 +115,15 @@ def test_parsing_never_raises(full: str, given_: str, patronymic: str, family: s
 def test_prepare_never_raises_on_names(rows: list[dict[str, str]]):
     table = prepare(rows)
     assert list(table.unique_id) == list(range(len(rows)))
+
+
+def test_the_fold_memo_lives_only_inside_its_block():
+    """Names must not outlive the linkage run that folded them (a server process lives long)."""
+    from refugium.linkage import names
+
+    with names.memoised():
+        names.fold("Хасуев Зелимхан")
+        memo = names._MEMO.get()
+        assert memo is not None
+        assert len(memo) == 2
+    assert names._MEMO.get() is None

@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Final
 
@@ -51,6 +53,7 @@ __all__ = [
     "Word",
     "fold",
     "fold_word",
+    "memoised",
     "name_keys",
     "query_keys",
     "split_words",
@@ -322,7 +325,34 @@ def fold_word(word: Word) -> str:
     return _fold_word(word)[0]
 
 
+_MEMO: ContextVar[dict[Word, tuple[str, tuple[str, ...]]] | None] = ContextVar(
+    "refugium_fold_memo", default=None
+)
+
+
+@contextmanager
+def memoised() -> Iterator[None]:
+    """Within the block, fold each distinct word once (linkage folds the same few thousand
+    names a million times). The memo holds names, so it lives only as long as the block: no
+    name outlives the run that needed it, as a process-wide cache would let it."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
 def _fold_word(word: Word) -> tuple[str, tuple[str, ...]]:
+    memo = _MEMO.get()
+    if memo is None:
+        return _fold_word_once(word)
+    folded = memo.get(word)
+    if folded is None:
+        folded = memo[word] = _fold_word_once(word)
+    return folded
+
+
+def _fold_word_once(word: Word) -> tuple[str, tuple[str, ...]]:
     """The word folded as one (hyphens joined), and each of its parts folded alone."""
     latin_parts = [_to_latin(part) for part in word.parts]
     joined = _latin_fold("".join(latin_parts))

@@ -15,14 +15,15 @@ The table lives only in memory (a pandas DataFrame handed to an in-memory DuckDB
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Final
 
 import jellyfish
 import pandas as pd
 
-from refugium.linkage.names import fold
+from refugium.linkage.names import fold, memoised
 from refugium.linkage.parse import parse_name
 
 __all__ = [
@@ -152,7 +153,15 @@ def _phonetic(folded: str) -> str | None:
     return jellyfish.metaphone(loose(folded)) or None if folded else None
 
 
-def _key_row(unique_id: int, row: Mapping[str, str]) -> dict[str, object]:
+@dataclass(slots=True)
+class _Memo:
+    """Per-call caches of the pure key functions: they hold names, so they die with the call."""
+
+    phonetic: Callable[[str], str | None] = field(default_factory=lambda: cache(_phonetic))
+    place: Callable[[str], str] = field(default_factory=lambda: cache(place_key))
+
+
+def _key_row(unique_id: int, row: Mapping[str, str], memo: _Memo) -> dict[str, object]:
     gender = sex(row.get("gender", ""))
     name = parse_name(
         row.get("full_name", ""),
@@ -165,16 +174,16 @@ def _key_row(unique_id: int, row: Mapping[str, str]) -> dict[str, object]:
     return {
         "unique_id": unique_id,
         "given": name.given or None,
-        "given_phonetic": _phonetic(name.given),
+        "given_phonetic": memo.phonetic(name.given),
         "given_initial": name.given_initial or None,
         "patronymic": name.patronymic or None,
         "family": name.family or None,
-        "family_phonetic": _phonetic(name.family),
+        "family_phonetic": memo.phonetic(name.family),
         "family_initial": name.family_initial or None,
         "birth_year": born.year,
         "birth_month": born.month,
         "birth_day": born.day,
-        "place": place_key(row.get("place", "")) or None,
+        "place": memo.place(row.get("place", "")) or None,
         "sex": gender,
     }
 
@@ -186,9 +195,10 @@ def prepare(rows: Iterable[Mapping[str, str]]) -> pd.DataFrame:
         BadDate: a row's ``birth_date`` is malformed (callers check dates first, to name
             the file and line).
     """
-    table = pd.DataFrame.from_records(
-        [_key_row(i, row) for i, row in enumerate(rows)], columns=list(KEY_COLUMNS)
-    )
+    memo = _Memo()
+    with memoised():
+        records = [_key_row(i, row, memo) for i, row in enumerate(rows)]
+    table = pd.DataFrame.from_records(records, columns=list(KEY_COLUMNS))
     for column in ("birth_year", "birth_month", "birth_day"):
         table[column] = table[column].astype("Int64")
     return table

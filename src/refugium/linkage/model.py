@@ -41,7 +41,7 @@ import duckdb
 import pandas as pd
 from splink import DuckDBAPI, Linker, block_on
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
-from splink.internals.exceptions import EMTrainingException
+from splink.internals.exceptions import EMTrainingException, SplinkException
 
 from refugium.linkage.clusters import cluster
 
@@ -254,6 +254,8 @@ def settings() -> dict[str, Any]:
         "unique_id_column_name": "unique_id",
         "comparisons": [dict(c) for c in COMPARISONS],
         "blocking_rules_to_generate_predictions": list(BLOCKING_RULES),
+        # Levels and weights of each pair are kept (the review page shows them; Splink
+        # writes the levels only with the matching columns, which _pairs then leaves out).
         "retain_intermediate_calculation_columns": True,
         "retain_matching_columns": True,
     }
@@ -279,7 +281,38 @@ def _connection() -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def _train_m(training: Any, records: int, tell: Progress) -> None:
+def _check_prior(linker: Linker, records: int) -> None:
+    """Replace a λ that is not a probability by about one match per record.
+
+    The deterministic rules give 0 when no two records agree on name and birth date, and an
+    EM session on a few dozen records can give NaN; Splink would then write NaN into the SQL
+    that scores the pairs. EM refines the replacement when it can.
+    """
+    settings_object = linker._settings_obj
+    prior = settings_object._probability_two_random_records_match
+    if not 0.0 < prior < 1.0:  # also true for NaN
+        settings_object._probability_two_random_records_match = 1.0 / records
+
+
+def _pairs(db: DuckDBAPI, table: str) -> pd.DataFrame:
+    """The scored pairs as pandas: ids, probability, weight, and each comparison's level and
+    weight in narrow types. The keys Splink copies into every pair are left in DuckDB: at
+    300,000 records they were most of the memory the pairs took."""
+    present = set(db.duckdb_con.sql(f"SELECT * FROM {table} LIMIT 0").columns)  # noqa: S608
+    columns = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+    for name in (comparison["output_column_name"] for comparison in COMPARISONS):
+        # Splink leaves out a comparison whose columns hold nothing (no patronymics at all).
+        columns += [
+            f"CAST({prefix}{name} AS {kind}) AS {prefix}{name}"
+            for prefix, kind in (("gamma_", "TINYINT"), ("mw_", "FLOAT"), ("mw_tf_adj_", "FLOAT"))
+            if f"{prefix}{name}" in present
+        ]
+    query = f"SELECT {', '.join(columns)} FROM {table}"  # noqa: S608  # names are ours
+    frame: pd.DataFrame = db.duckdb_con.sql(query).df()
+    return frame
+
+
+def _train_m(linker: Linker, records: int, tell: Progress) -> None:
     """EM sessions in turn, skipping those whose blocking rule pairs no records.
 
     Raises:
@@ -290,7 +323,7 @@ def _train_m(training: Any, records: int, tell: Progress) -> None:
     for number, rule in enumerate(EM_SESSIONS, start=1):
         tell(f"estimating m by expectation maximisation ({number}/{len(EM_SESSIONS)})")
         try:
-            training.estimate_parameters_using_expectation_maximisation(
+            linker.training.estimate_parameters_using_expectation_maximisation(
                 rule,
                 estimate_without_term_frequencies=True,
                 max_pairs=EM_MAX_PAIRS,
@@ -300,11 +333,14 @@ def _train_m(training: Any, records: int, tell: Progress) -> None:
         except EMTrainingException:
             tell(f"skipped session {number}: no two records share its keys")
             continue
-        except ValueError as exc:
+        except (ValueError, SplinkException) as exc:
             # Splink 5 refuses an m that EM drove to zero (a level seen only among
             # non-matches); the other sessions still train that comparison.
-            tell(f"skipped session {number}: {exc}")
+            tell(f"skipped session {number}: {type(exc).__name__}")
             continue
+        finally:
+            # Each session hands its λ on to the next; on a few dozen records it can be NaN.
+            _check_prior(linker, records)
         trained += 1
     if not trained:
         raise ValueError(
@@ -342,17 +378,13 @@ def link(
     training.estimate_probability_two_random_records_match(
         list(DETERMINISTIC_RULES), recall=DETERMINISTIC_RECALL
     )
-    settings_object = linker._settings_obj
-    if not 0.0 < settings_object._probability_two_random_records_match < 1.0:
-        # No two records agree on name and birth date: take each record to have about one
-        # match among all the others; EM below refines it.
-        settings_object._probability_two_random_records_match = 1.0 / len(keys)
+    _check_prior(linker, len(keys))
     tell("estimating u from random pairs")
     training.estimate_u_using_random_sampling(max_pairs=5e6, seed=seed)
-    _train_m(training, len(keys), tell)
+    _train_m(linker, len(keys), tell)
     tell("scoring candidate pairs")
     scored = linker.inference.predict(threshold_match_probability=0.01)
-    pairs: pd.DataFrame = scored.as_pandas_dataframe()  # type: ignore[no-untyped-call]
+    pairs = _pairs(db, scored.physical_name)
     tell("clustering")
     return Linkage(
         linker=linker,

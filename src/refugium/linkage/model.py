@@ -12,8 +12,10 @@ Training, in the order Splink's authors recommend:
 1. λ, the probability that two random records match, from deterministic rules whose recall is
    stated (:data:`DETERMINISTIC_RULES`, :data:`DETERMINISTIC_RECALL`);
 2. u (how often fields agree by chance) from random pairs;
-3. m (how often they agree for a true match) by expectation maximisation, in two sessions
-   whose blocking rules cover each other's blind spots (:data:`EM_SESSIONS`).
+3. m (how often they agree for a true match) by expectation maximisation, in three sessions
+   whose blocking rules cover each other's blind spots (:data:`EM_SESSIONS`); a session that
+   cannot run on these lists is skipped, and a λ that is not a probability (no deterministic
+   matches, or EM on a few dozen records) is replaced by one match per record.
 
 EM is capped at :data:`EM_MAX_PAIRS` blocked pairs (Splink's ``max_pairs``): on a million
 records a blocking rule on two common keys yields hundreds of millions of pairs, and a few
@@ -96,10 +98,10 @@ def _level(sql: str, label: str, *, null: bool = False, tf: str | None = None) -
 def _name(column: str, other: str, description: str) -> dict[str, Any]:
     """Levels for a folded name part: the same key, then ever looser agreement.
 
-    Jaro–Winkler on the folded keys catches typing errors; Metaphone catches the vowel and
-    sibilant variants the fold keeps apart; the initial level is what "Зелим Х." can offer;
-    the last level catches a given name typed in the family-name column and the reverse,
-    which the splitting of full names cannot see.
+    Jaro–Winkler on the folded keys catches typing errors; the phonetic key (Metaphone of the
+    loose key) catches the vowel variants and German spellings the fold keeps apart; the
+    initial level is what "Зелим Х." can offer; the last level catches a given name typed in
+    the family-name column and the reverse, which the splitting of full names cannot see.
     Term frequencies adjust the exact level: two records sharing a clan's name (Магомадов)
     say less than two sharing a rare one.
     """
@@ -111,7 +113,7 @@ def _name(column: str, other: str, description: str) -> dict[str, Any]:
             _level(f"{c}_initial_l IS NULL OR {c}_initial_r IS NULL", "missing", null=True),
             _level(f"{c}_l = {c}_r", "same key", tf=c),
             _level(f"jaro_winkler_similarity({c}_l, {c}_r) >= 0.92", "Jaro-Winkler >= 0.92"),
-            _level(f"{c}_phonetic_l = {c}_phonetic_r", "same Metaphone"),
+            _level(f"{c}_phonetic_l = {c}_phonetic_r", "same phonetic key"),
             _level(f"jaro_winkler_similarity({c}_l, {c}_r) >= 0.80", "Jaro-Winkler >= 0.80"),
             _level(
                 f"({c}_l IS NULL OR {c}_r IS NULL) AND {c}_initial_l = {c}_initial_r",
@@ -354,15 +356,17 @@ def link(
     threshold: float = DEFAULT_THRESHOLD,
     progress: Progress | None = None,
     *,
-    model: dict[str, Any] | None = None,
     seed: int = 1,
 ) -> Linkage:
     """Train the model on ``keys`` (from :func:`refugium.linkage.prepare.prepare`) and cluster.
 
-    ``model`` replaces :func:`settings` (the plain baseline in the tests does that).
+    ``seed`` fixes the random pairs that u is estimated from: the same keys and seed give the
+    same clusters.
 
     Raises:
-        ValueError: ``threshold`` outside (0, 1), or fewer than two records.
+        ValueError: ``threshold`` outside (0, 1), fewer than two records, or records with too
+            little in common to train on.
+        duckdb.OutOfMemoryException: the pairs do not fit in memory (nothing is spilled).
     """
     if not 0.0 < threshold < 1.0:
         raise ValueError("threshold must be a probability between 0 and 1")
@@ -370,9 +374,8 @@ def link(
         raise ValueError("linkage needs at least two records")
     tell = progress or (lambda _stage: None)
     started = time.perf_counter()
-    logging.getLogger("splink").setLevel(logging.WARNING)
     db = DuckDBAPI(_connection())
-    linker = Linker(db.register(keys), model or settings(), log_level=logging.ERROR)
+    linker = Linker(db.register(keys), settings(), log_level=logging.ERROR)
     training = linker.training
     tell("estimating how often two records match (deterministic rules)")
     training.estimate_probability_two_random_records_match(

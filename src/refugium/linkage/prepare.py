@@ -3,9 +3,9 @@
 A record arrives as the columns of ``refugium link``'s CSV contract (``full_name``,
 ``given_name``, ``patronymic``, ``family_name``, ``birth_date``, ``place``, ``gender``); what
 the model compares are keys, never the text as written: folded and split names
-(:mod:`refugium.linkage.parse`), their Metaphone codes (jellyfish, MIT licence; Metaphone of
-the *folded* key, so that vowel and sibilant variants the fold keeps apart, Магомед /
-Магамед or Эльмурзаев / Elmursajew, still meet), the birth date split into year, month and
+(:mod:`refugium.linkage.parse`), their phonetic keys (jellyfish's Metaphone, MIT licence, of
+the :func:`loose` key, so that vowel variants and German spellings the fold keeps apart,
+Магомед / Магамед or Ахмед / Achmed, still meet), the birth date split into year, month and
 day so that partial dates compare by what they share, a folded place without words such as
 "село" or "district", and the sex.
 

@@ -737,6 +737,7 @@ def cmd_link(args: argparse.Namespace) -> int:
         raise BadInput(str(exc)) from None
     except ValueError as exc:
         raise BadInput(str(exc)) from None
+
     except OSError as exc:
         raise BadInput(f"cannot write the output: {exc.strerror or exc}") from None
     persons = outcome.linkage.clusters.nunique()

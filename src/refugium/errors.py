@@ -60,3 +60,9 @@ class Conflict(RefugiumError):
     """The operation would overwrite or contradict existing state."""
 
     code = "conflict"
+
+
+class OutOfMemory(RefugiumError):
+    """Work that must never spill plaintext to disk did not fit in memory."""
+
+    code = "out_of_memory"

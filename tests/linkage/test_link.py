@@ -180,3 +180,29 @@ def test_records_with_nothing_in_common_are_refused_clearly():
     rows = [{"full_name": name} for name in ("Хасуев", "Дудаев", "Басаев", "Умаров")]
     with pytest.raises(ValueError, match="too little in common"):
         link(prepare(rows))
+
+
+def test_link_command_out_of_memory_is_a_clear_error(tmp_path: Path):
+    """Never a traceback, never a spill: the user is told to link smaller lists."""
+    inputs = generate(persons=200, seed=4).write_csvs(tmp_path / "in")
+    script = (
+        "import duckdb, sys\n"
+        "from refugium.linkage import model\n"
+        "real = model._connection\n"
+        "def tight():\n"
+        "    connection = real()\n"
+        "    connection.execute(\"SET memory_limit = '2MB'\")\n"
+        "    return connection\n"
+        "model._connection = tight\n"
+        "from refugium.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, "link", *map(str, inputs), "--out", "out.csv"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "out of memory" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(os.listdir(tmp_path)) == ["in"]

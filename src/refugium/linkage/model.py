@@ -45,6 +45,7 @@ from splink import DuckDBAPI, Linker, block_on
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.exceptions import EMTrainingException, SplinkException
 
+from refugium.errors import OutOfMemory
 from refugium.linkage.clusters import cluster
 
 __all__ = [
@@ -336,6 +337,8 @@ def _train_m(linker: Linker, records: int, tell: Progress) -> None:
             tell(f"skipped session {number}: no two records share its keys")
             continue
         except (ValueError, SplinkException) as exc:
+            if _out_of_memory(exc):
+                raise
             # Splink 5 refuses an m that EM drove to zero (a level seen only among
             # non-matches); the other sessions still train that comparison.
             tell(f"skipped session {number}: {type(exc).__name__}")
@@ -349,6 +352,16 @@ def _train_m(linker: Linker, records: int, tell: Progress) -> None:
             "too little in common to learn from: no two records share a family and given"
             " name, a birth date, or a birth year and a father's name"
         )
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether DuckDB ran out of memory somewhere under ``exc`` (Splink wraps its errors)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (duckdb.OutOfMemoryException, MemoryError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def link(
@@ -366,13 +379,24 @@ def link(
     Raises:
         ValueError: ``threshold`` outside (0, 1), fewer than two records, or records with too
             little in common to train on.
-        duckdb.OutOfMemoryException: the pairs do not fit in memory (nothing is spilled).
+        refugium.errors.OutOfMemory: the work did not fit in memory (nothing is spilled).
     """
     if not 0.0 < threshold < 1.0:
         raise ValueError("threshold must be a probability between 0 and 1")
     if len(keys) < 2:
         raise ValueError("linkage needs at least two records")
-    tell = progress or (lambda _stage: None)
+    try:
+        return _link(keys, threshold, progress or (lambda _stage: None), seed)
+    except (SplinkException, duckdb.Error, MemoryError) as exc:
+        if _out_of_memory(exc):
+            raise OutOfMemory(
+                "out of memory: the candidate pairs do not fit in this machine's memory, and"
+                " linkage never spills names to disk; link fewer or smaller lists at a time"
+            ) from None
+        raise
+
+
+def _link(keys: pd.DataFrame, threshold: float, tell: Progress, seed: int) -> Linkage:
     started = time.perf_counter()
     db = DuckDBAPI(_connection())
     linker = Linker(db.register(keys), settings(), log_level=logging.ERROR)

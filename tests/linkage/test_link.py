@@ -206,3 +206,12 @@ def test_link_command_out_of_memory_is_a_clear_error(tmp_path: Path):
     assert "out of memory" in result.stderr
     assert "Traceback" not in result.stderr
     assert sorted(os.listdir(tmp_path)) == ["in"]
+
+
+def test_scoring_in_chunks_gives_the_same_clusters(monkeypatch: pytest.MonkeyPatch):
+    """Large lists are scored in chunks to fit in memory; the answer must not change."""
+    rows = [r for rows in generate(persons=400, seed=6).sources.values() for r in rows]
+    keys = prepare(rows)
+    whole = link(keys).clusters
+    monkeypatch.setattr(model, "PREDICT_CHUNK_RECORDS", 400)
+    assert link(keys).clusters.equals(whole)

@@ -34,6 +34,7 @@ in-memory DuckDB spills to ``.tmp`` in the working directory: plaintext names on
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ __all__ = [
     "EM_COUNT_RECORDS",
     "EM_MAX_PAIRS",
     "EM_SESSIONS",
+    "PREDICT_CHUNK_RECORDS",
     "Linkage",
     "Progress",
     "link",
@@ -81,6 +83,10 @@ DUCKDB_CONFIG: Final[dict[str, str | bool]] = {
 
 EM_MAX_PAIRS: Final = 5_000_000
 EM_COUNT_RECORDS: Final = 200_000
+PREDICT_CHUNK_RECORDS: Final = 150_000
+"""Beyond this many records, pairs are scored in chunks (left and right halves, thirds…):
+scoring all blocked pairs of a million records at once does not fit in 24 GiB, and only the
+pairs at p ≥ 0.01 are kept from each chunk."""
 
 Progress = Callable[[str], None]
 """Told each stage as it starts ("estimating u from random pairs"), for long runs."""
@@ -409,8 +415,13 @@ def _link(keys: pd.DataFrame, threshold: float, tell: Progress, seed: int) -> Li
     tell("estimating u from random pairs")
     training.estimate_u_using_random_sampling(max_pairs=5e6, seed=seed)
     _train_m(linker, len(keys), tell)
-    tell("scoring candidate pairs")
-    scored = linker.inference.predict(threshold_match_probability=0.01)
+    chunks = max(1, math.ceil(len(keys) / PREDICT_CHUNK_RECORDS))
+    tell(f"scoring candidate pairs ({chunks * chunks} chunk{'s' if chunks > 1 else ''})")
+    scored = linker.inference.predict(
+        threshold_match_probability=0.01,
+        num_chunks_left=chunks if chunks > 1 else None,
+        num_chunks_right=chunks if chunks > 1 else None,
+    )
     pairs = _pairs(db, scored.physical_name)
     tell("clustering")
     return Linkage(

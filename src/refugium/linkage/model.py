@@ -263,10 +263,11 @@ def settings() -> dict[str, Any]:
         "unique_id_column_name": "unique_id",
         "comparisons": [dict(c) for c in COMPARISONS],
         "blocking_rules_to_generate_predictions": list(BLOCKING_RULES),
-        # Levels and weights of each pair are kept (the review page shows them; Splink
-        # writes the levels only with the matching columns, which _pairs then leaves out).
-        "retain_intermediate_calculation_columns": True,
-        "retain_matching_columns": True,
+        # Only ids, weight and probability per scored pair: at a million records the keys
+        # and levels Splink would copy into every pair did not fit in 24 GiB. The review
+        # page scores its few pairs again with every level shown (Linker.score_pair).
+        "retain_intermediate_calculation_columns": False,
+        "retain_matching_columns": False,
     }
 
 
@@ -275,8 +276,10 @@ class Linkage:
     """A trained model, its scored pairs and the clusters at the threshold."""
 
     linker: Linker
+    keys: pd.DataFrame
+    """The key table the model was trained on (row ``i`` is ``unique_id`` ``i``)."""
     pairs: pd.DataFrame
-    """Scored pairs (``unique_id_l``, ``unique_id_r``, ``match_probability``, levels…)."""
+    """Scored pairs: ``unique_id_l``, ``unique_id_r``, ``match_probability``, ``match_weight``."""
     clusters: pd.Series
     """Cluster number (1, 2, … in order of first record) indexed by ``unique_id``."""
     threshold: float
@@ -304,19 +307,11 @@ def _check_prior(linker: Linker, records: int) -> None:
 
 
 def _pairs(db: DuckDBAPI, table: str) -> pd.DataFrame:
-    """The scored pairs as pandas: ids, probability, weight, and each comparison's level and
-    weight in narrow types. The keys Splink copies into every pair are left in DuckDB: at
-    300,000 records they were most of the memory the pairs took."""
-    present = set(db.duckdb_con.sql(f"SELECT * FROM {table} LIMIT 0").columns)  # noqa: S608
-    columns = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
-    for name in (comparison["output_column_name"] for comparison in COMPARISONS):
-        # Splink leaves out a comparison whose columns hold nothing (no patronymics at all).
-        columns += [
-            f"CAST({prefix}{name} AS {kind}) AS {prefix}{name}"
-            for prefix, kind in (("gamma_", "TINYINT"), ("mw_", "FLOAT"), ("mw_tf_adj_", "FLOAT"))
-            if f"{prefix}{name}" in present
-        ]
-    query = f"SELECT {', '.join(columns)} FROM {table}"  # noqa: S608  # names are ours
+    """The scored pairs as pandas, in narrow types."""
+    query = (
+        "SELECT unique_id_l, unique_id_r, match_probability,"  # noqa: S608  # the name is Splink's
+        f" CAST(match_weight AS FLOAT) AS match_weight FROM {table}"
+    )
     frame: pd.DataFrame = db.duckdb_con.sql(query).df()
     return frame
 
@@ -426,6 +421,7 @@ def _link(keys: pd.DataFrame, threshold: float, tell: Progress, seed: int) -> Li
     tell("clustering")
     return Linkage(
         linker=linker,
+        keys=keys,
         pairs=pairs,
         clusters=cluster(keys, pairs, threshold),
         threshold=threshold,

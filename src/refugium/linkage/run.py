@@ -72,6 +72,6 @@ def link_files(
     if report is not None:
         from refugium.linkage.report import render
 
-        tell(f"writing the review page {report}")
+        tell(f"writing the review page {report} (scoring its pairs again, level by level)")
         write_atomic(report, render(linkage, records, sources).encode("utf-8"))
     return Outcome(records, linkage, sources)

@@ -265,7 +265,7 @@ def report(results: list[dict]) -> None:
             )
     print(
         "\nseconds: generate = the synthetic set (not refugium's cost); prepare = rows to keys; "
-        "link = train (λ, u, two EM sessions) + score the blocked pairs + cluster. peak RSS = "
+        "link = train (λ, u, EM sessions) + score the blocked pairs + cluster. peak RSS = "
         "the child's maximum resident set (wait4), all stages; (after gen) = its VmHWM once "
         "the set was generated. scored pairs: pairs at p >= 0.01. Precision, recall, F1: "
         "pairwise over all pairs of records (tests/linkage/synthetic.pairwise_scores)."

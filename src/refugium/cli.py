@@ -32,7 +32,7 @@ from refugium.errors import (
     RefugiumError,
 )
 
-DEFAULT_LINK_THRESHOLD = 0.5
+DEFAULT_LINK_THRESHOLD = 0.7
 """Kept equal to refugium.linkage.model.DEFAULT_THRESHOLD (a test checks): importing the model
 here would load Splink for every command."""
 

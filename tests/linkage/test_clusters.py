@@ -7,11 +7,12 @@ import pandas as pd
 from refugium.linkage.clusters import cluster
 
 
-def keys(*people: tuple[int | None, int | None, int | None, str | None, str | None]):
+def keys(*people: tuple):
+    """(year, month, day, sex, father[, place]) per record."""
     rows = [
         {"unique_id": i, "birth_year": y, "birth_month": m, "birth_day": d, "sex": s,
-         "patronymic": p}
-        for i, (y, m, d, s, p) in enumerate(people)
+         "patronymic": p, "place": rest[0] if rest else None}
+        for i, (y, m, d, s, p, *rest) in enumerate(people)
     ]  # fmt: skip
     table = pd.DataFrame(rows)
     for column in ("birth_year", "birth_month", "birth_day"):
@@ -41,6 +42,11 @@ def test_conflicts_that_refuse_a_merge():
         ((None, None, None, None, "ahmed"), (None, None, None, None, "umar"), False),
         ((None, None, None, None, "havazhi"), (None, None, None, None, "chavashi"), True),
         ((None, None, None, None, "alavdi"), (None, None, None, None, "lalavdi"), True),
+        ((None, None, None, None, None, "shali"), (None, None, None, None, None, "argun"), False),
+        ((None, None, None, None, None, "sunzha"), (None, None, None, None, None, "sunia"), True),
+        ((None, None, None, None, None, "shali"), (None, None, None, None, None, None), True),
+        ((1981, 3, 12, None, None, "shali"), (1981, 3, 12, None, None, "grozni"), True),  # date
+        ((1981, 3, None, None, None, "shali"), (1981, 3, None, None, None, "grozni"), False),
     ]
     for left, right, joined in cases:
         labels = cluster(keys(left, right), pairs((0, 1, 0.99)), 0.5)

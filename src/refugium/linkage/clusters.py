@@ -7,8 +7,9 @@ high probability, and connected components makes the two men one person. We inst
 pairs in descending order of probability, as single-linkage clustering does, but refuse a
 merge that would put into one person records that contradict each other on what a person
 cannot have two of (:func:`compatible`): birth years more than a year apart, two months of
-birth in one year, two sexes, two different fathers' names. The vague record joins whichever
-man it matched best; the other keeps his own cluster, and the pair stays on the review page.
+birth in one year, two sexes, two different fathers' names, or two different places unless a
+whole birth date is shared. The vague record joins whichever man it matched best; the other
+keeps his own cluster, and the pair stays on the review page.
 
 Deterministic: ties in probability are broken by the records' ids.
 """
@@ -23,10 +24,12 @@ import pandas as pd
 
 from refugium.linkage.prepare import loose
 
-__all__ = ["FATHER_SIMILARITY", "YEAR_SPREAD", "cluster", "compatible"]
+__all__ = ["FATHER_SIMILARITY", "PLACE_SIMILARITY", "YEAR_SPREAD", "cluster", "compatible"]
 
 YEAR_SPREAD: Final = 1
 """Birth years in one person may differ by this much (years derived from a stated age)."""
+PLACE_SIMILARITY: Final = 0.85
+"""Places at least this similar (Jaro–Winkler on :func:`loose` keys) are one place."""
 FATHER_SIMILARITY: Final = 0.9
 """Fathers' names at least this similar (Jaro–Winkler on :func:`loose` keys) are one name."""
 
@@ -41,6 +44,7 @@ class _Facts:
     """(year, month, day) of the records that give at least a month."""
     sexes: set[str] = field(default_factory=set)
     fathers: set[str] = field(default_factory=set)
+    places: set[str] = field(default_factory=set)
 
 
 def compatible(a: _Facts, b: _Facts) -> bool:
@@ -51,7 +55,25 @@ def compatible(a: _Facts, b: _Facts) -> bool:
         return False
     if not all(_same_month(x, y) for x in a.dates for y in b.dates):
         return False
-    return all(_same_father(x, y) for x in a.fathers for y in b.fathers)
+    if not all(_same_father(x, y) for x in a.fathers for y in b.fathers):
+        return False
+    return _same_place(a, b) or _same_whole_date(a, b)
+
+
+def _same_whole_date(a: _Facts, b: _Facts) -> bool:
+    """Both clusters hold one whole birth date: strong enough to outweigh other places."""
+    return any(x[2] is not None and x in b.dates for x in a.dates)
+
+
+def _same_place(a: _Facts, b: _Facts) -> bool:
+    """Places that could be one: none given on a side, or two spellings of one name."""
+    if not a.places or not b.places:
+        return True
+    return any(
+        x in y or y in x or jellyfish.jaro_winkler_similarity(x, y) >= PLACE_SIMILARITY
+        for x in (loose(p) for p in a.places)
+        for y in (loose(p) for p in b.places)
+    )
 
 
 def _same_year(x: int, y: int) -> bool:
@@ -89,8 +111,15 @@ def _facts(keys: pd.DataFrame) -> list[_Facts]:
     facts = []
     columns = (keys[c].astype("object") for c in ("birth_year", "birth_month", "birth_day"))
     years, months, days = columns
-    for unique_id, year, month, day, sex, father in zip(
-        keys["unique_id"], years, months, days, keys["sex"], keys["patronymic"], strict=True
+    for unique_id, year, month, day, sex, father, place in zip(
+        keys["unique_id"],
+        years,
+        months,
+        days,
+        keys["sex"],
+        keys["patronymic"],
+        keys["place"],
+        strict=True,
     ):
         fact = _Facts([int(unique_id)])
         if not pd.isna(year):
@@ -101,6 +130,8 @@ def _facts(keys: pd.DataFrame) -> list[_Facts]:
             fact.sexes.add(sex)
         if isinstance(father, str):
             fact.fathers.add(father)
+        if isinstance(place, str):
+            fact.places.add(place)
         facts.append(fact)
     return facts
 
@@ -139,6 +170,7 @@ def cluster(keys: pd.DataFrame, pairs: pd.DataFrame, threshold: float) -> pd.Ser
         merged.dates |= absorbed.dates
         merged.sexes |= absorbed.sexes
         merged.fathers |= absorbed.fathers
+        merged.places |= absorbed.places
     roots = [find(i) for i in range(len(facts))]
     number: dict[int, int] = {}
     labels = [number.setdefault(root, len(number) + 1) for root in roots]

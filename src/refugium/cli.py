@@ -1014,7 +1014,8 @@ def build_parser() -> argparse.ArgumentParser:
             "find the same person across CSV lists (and twice in one); write source,id,cluster")
     p.add_argument("files", nargs="+", metavar="FILE.csv",
                    help="lists with an id column and any of full_name, given_name, patronymic,"
-                   " family_name, birth_date, place, gender; the source is the file's stem")
+                   " family_name, birth_date, place, gender, document_id; the source is the"
+                   " file's stem")
     p.add_argument("--out", required=True, metavar="CLUSTERS.csv",
                    help="written with the columns source,id,cluster, one row per input row")
     p.add_argument("--threshold", type=_probability, default=DEFAULT_LINK_THRESHOLD,

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from refugium.linkage import forms
 from refugium.linkage.parse import family_key, parse_name, patronymic_key
-from refugium.linkage.prepare import birth_parts, place_key, prepare, sex
+from refugium.linkage.prepare import birth_parts, document_key, place_key, prepare, sex
 
 # (written, expected (given, father's name, family), why the row is here)
 FULL_NAMES: list[tuple[str, tuple[str, str, str], str]] = [
@@ -86,6 +86,12 @@ def test_the_shipped_table_loads_and_every_form_is_a_given_name():
     assert table.is_given_name("zelim")
     assert table.canonical("zelim") == "zelimhan"
     assert not table.is_given_name("hasuev")
+
+
+def test_document_numbers_compare_by_letters_and_digits():
+    assert document_key("45 06 123456") == document_key("4506-123456") == "4506123456"
+    assert document_key("ab １２３") == "AB123"
+    assert document_key(" - ") == ""
 
 
 def test_other_keys():

@@ -212,6 +212,18 @@ _PATRONYMIC: Final[dict[str, Any]] = {
     ],
 }
 
+_DOCUMENT: Final[dict[str, Any]] = {
+    "output_column_name": "document",
+    "comparison_description": "Document number (passport, identity card), letters and digits",
+    "comparison_levels": [
+        _level("document_l IS NULL OR document_r IS NULL", "missing", null=True),
+        _level("document_l = document_r", "same number", tf="document"),
+        _level("damerau_levenshtein(document_l, document_r) <= 1", "one typing slip apart"),
+        _level("damerau_levenshtein(document_l, document_r) <= 2", "two slips apart"),
+        {"sql_condition": "ELSE", "label_for_charts": "different"},
+    ],
+}
+
 COMPARISONS: Final = (
     _name("given", "family", "Given name: folded, short forms mapped to the full name"),
     _name("family", "given", "Family name: folded, masculine form"),
@@ -219,6 +231,7 @@ COMPARISONS: Final = (
     _BIRTH,
     _PLACE,
     _SEX,
+    _DOCUMENT,
 )
 
 BLOCKING_RULES: Final[tuple[BlockingRuleCreator | str, ...]] = (
@@ -235,6 +248,7 @@ BLOCKING_RULES: Final[tuple[BlockingRuleCreator | str, ...]] = (
     block_on("given", "patronymic"),
     block_on("family_phonetic", "birth_year", "birth_month"),
     block_on("birth_year", "birth_month", "birth_day", "place"),
+    block_on("document"),
 )
 """Pairs are scored only if one rule holds. Each pairs records that share two keys, so a
 misspelt family name is still caught through the given name and the birth year, and a short

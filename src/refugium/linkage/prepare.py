@@ -15,6 +15,7 @@ The table lives only in memory (a pandas DataFrame handed to an in-memory DuckDB
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -31,6 +32,7 @@ __all__ = [
     "KEY_COLUMNS",
     "BadDate",
     "birth_parts",
+    "document_key",
     "loose",
     "place_key",
     "prepare",
@@ -46,8 +48,10 @@ COLUMNS: Final = (
     "birth_date",
     "place",
     "gender",
+    "document_id",
 )
-"""The input contract of ``refugium link``; other columns are ignored."""
+"""The input contract of ``refugium link``; other columns are ignored. ``document_id`` (a
+passport, identity card or other document number) is an addition to the issue's list."""
 
 KEY_COLUMNS: Final = (
     "unique_id",
@@ -63,6 +67,7 @@ KEY_COLUMNS: Final = (
     "birth_day",
     "place",
     "sex",
+    "document",
 )
 
 _DATE: Final = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
@@ -125,6 +130,12 @@ def sex(text: str) -> str | None:
     return None
 
 
+def document_key(text: str) -> str:
+    """A document number as letters and digits only, upper case: "45 06 123456" and
+    "4506-123456" agree (Russian passports are written with and without spaces)."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isalnum()).upper()
+
+
 def place_key(text: str) -> str:
     """A folded place name without kind words: "с. Урус-Мартан" and "Urus-Martan" agree."""
     return " ".join(word for word in fold(text).split() if word not in PLACE_WORDS)
@@ -185,6 +196,7 @@ def _key_row(unique_id: int, row: Mapping[str, str], memo: _Memo) -> dict[str, o
         "birth_day": born.day,
         "place": memo.place(row.get("place", "")) or None,
         "sex": gender,
+        "document": document_key(row.get("document_id", "")) or None,
     }
 
 

@@ -105,6 +105,29 @@ def _level(sql: str, label: str, *, null: bool = False, tf: str | None = None) -
     return level
 
 
+def _missing(column: str) -> dict[str, Any]:
+    """The null level: either record lacks ``column``, so the comparison says nothing."""
+    return _level(f"{column}_l IS NULL OR {column}_r IS NULL", "missing", null=True)
+
+
+_DIFFERENT: Final[dict[str, Any]] = {"sql_condition": "ELSE", "label_for_charts": "different"}
+
+
+def _same_or_close(column: str, description: str, same: str) -> dict[str, Any]:
+    """Missing, the same key (term-frequency adjusted), Jaro–Winkler ≥ 0.9, different."""
+    c = column
+    return {
+        "output_column_name": c,
+        "comparison_description": description,
+        "comparison_levels": [
+            _missing(c),
+            _level(f"{c}_l = {c}_r", same, tf=c),
+            _level(f"jaro_winkler_similarity({c}_l, {c}_r) >= 0.9", "Jaro-Winkler >= 0.9"),
+            dict(_DIFFERENT),
+        ],
+    }
+
+
 def _name(column: str, other: str, description: str) -> dict[str, Any]:
     """Levels for a folded name part: the same key, then ever looser agreement.
 
@@ -120,7 +143,7 @@ def _name(column: str, other: str, description: str) -> dict[str, Any]:
         "output_column_name": c,
         "comparison_description": description,
         "comparison_levels": [
-            _level(f"{c}_initial_l IS NULL OR {c}_initial_r IS NULL", "missing", null=True),
+            _missing(f"{c}_initial"),
             _level(f"{c}_l = {c}_r", "same key", tf=c),
             _level(f"jaro_winkler_similarity({c}_l, {c}_r) >= 0.92", "Jaro-Winkler >= 0.92"),
             _level(f"{c}_phonetic_l = {c}_phonetic_r", "same phonetic key"),
@@ -139,7 +162,7 @@ def _name(column: str, other: str, description: str) -> dict[str, Any]:
                 "m_probability": 0.002,
                 "fix_m_probability": True,
             },
-            {"sql_condition": "ELSE", "label_for_charts": "different"},
+            dict(_DIFFERENT),
         ],
     }
 
@@ -148,7 +171,7 @@ _BIRTH: Final[dict[str, Any]] = {
     "output_column_name": "birth",
     "comparison_description": "Birth date, compared by what both records give",
     "comparison_levels": [
-        _level("birth_year_l IS NULL OR birth_year_r IS NULL", "missing", null=True),
+        _missing("birth_year"),
         _level(
             "birth_year_l = birth_year_r AND birth_month_l = birth_month_r"
             " AND birth_day_l = birth_day_r",
@@ -169,58 +192,39 @@ _BIRTH: Final[dict[str, Any]] = {
         ),
         _level("birth_year_l = birth_year_r", "same year, month differs"),
         _level("abs(birth_year_l - birth_year_r) = 1", "a year apart (age-derived years)"),
-        {"sql_condition": "ELSE", "label_for_charts": "different"},
+        dict(_DIFFERENT),
     ],
 }
 
-_PLACE: Final[dict[str, Any]] = {
-    "output_column_name": "place",
-    "comparison_description": "Place, folded, without words such as 'village'",
-    "comparison_levels": [
-        _level("place_l IS NULL OR place_r IS NULL", "missing", null=True),
-        _level("place_l = place_r", "same place", tf="place"),
-        _level("jaro_winkler_similarity(place_l, place_r) >= 0.9", "Jaro-Winkler >= 0.9"),
-        {"sql_condition": "ELSE", "label_for_charts": "different"},
-    ],
-}
+_PLACE: Final = _same_or_close(
+    "place", "Place, folded, without words such as 'village'", "same place"
+)
 
 _SEX: Final[dict[str, Any]] = {
     "output_column_name": "sex",
     "comparison_description": "Sex as recorded (m, f)",
     "comparison_levels": [
-        _level("sex_l IS NULL OR sex_r IS NULL", "missing", null=True),
+        _missing("sex"),
         _level("sex_l = sex_r", "same"),
         # Fixed, not learnt: EM on clean lists learns m = 0, a weight of minus infinity that
         # one clerk's slip would turn into two people. One record in 200 is taken to be wrong.
-        {
-            "sql_condition": "ELSE",
-            "label_for_charts": "different",
-            "m_probability": 0.005,
-            "fix_m_probability": True,
-        },
+        {**_DIFFERENT, "m_probability": 0.005, "fix_m_probability": True},
     ],
 }
 
-_PATRONYMIC: Final[dict[str, Any]] = {
-    "output_column_name": "patronymic",
-    "comparison_description": "Father's name, from the patronymic",
-    "comparison_levels": [
-        _level("patronymic_l IS NULL OR patronymic_r IS NULL", "missing", null=True),
-        _level("patronymic_l = patronymic_r", "same father's name", tf="patronymic"),
-        _level("jaro_winkler_similarity(patronymic_l, patronymic_r) >= 0.9", "Jaro-Winkler >= 0.9"),
-        {"sql_condition": "ELSE", "label_for_charts": "different"},
-    ],
-}
+_PATRONYMIC: Final = _same_or_close(
+    "patronymic", "Father's name, from the patronymic", "same father's name"
+)
 
 _DOCUMENT: Final[dict[str, Any]] = {
     "output_column_name": "document",
     "comparison_description": "Document number (passport, identity card), letters and digits",
     "comparison_levels": [
-        _level("document_l IS NULL OR document_r IS NULL", "missing", null=True),
+        _missing("document"),
         _level("document_l = document_r", "same number", tf="document"),
         _level("damerau_levenshtein(document_l, document_r) <= 1", "one typing slip apart"),
         _level("damerau_levenshtein(document_l, document_r) <= 2", "two slips apart"),
-        {"sql_condition": "ELSE", "label_for_charts": "different"},
+        dict(_DIFFERENT),
     ],
 }
 

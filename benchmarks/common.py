@@ -8,11 +8,15 @@ folder on the path).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 MiB = 1024 * 1024
@@ -27,6 +31,39 @@ def cli_env(data: Path, **extra: str) -> dict[str, str]:
     env.pop("DATABASE_URL", None)
     env.update(REFUGIUM_DATA=str(data), **extra)
     return env
+
+
+@contextmanager
+def work_folder(
+    name: str, parent: Path | None, *, keep: bool, reuse: Path | None = None
+) -> Iterator[Path]:
+    """A throwaway folder for one benchmark run, removed afterwards unless ``keep`` (or
+    ``reuse``, a folder kept by an earlier run) says otherwise."""
+    work = reuse or Path(tempfile.mkdtemp(prefix=f"refugium-bench-{name}-", dir=parent))
+    try:
+        yield work
+    finally:
+        if keep or reuse:
+            print(f"\nwork folder kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def refugium_init(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`refugium init` of the data folder ``env`` points at, with :data:`PASSPHRASE`; the
+    benchmark stops if it fails."""
+    init = subprocess.run(
+        [sys.executable, "-m", "refugium.cli", "init", "--passphrase-stdin"],
+        input=PASSPHRASE + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        check=False,
+    )
+    if init.returncode != 0:
+        raise SystemExit(f"refugium init failed: {init.stderr}")
+    return init
 
 
 def free_port() -> int:

@@ -35,18 +35,23 @@ import http.client
 import os
 import re
 import resource
-import shutil
 import statistics
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from common import PASSPHRASE, REPO, MiB, cli_env, random_file, start_server, stop_server
+from common import (
+    MiB,
+    cli_env,
+    random_file,
+    refugium_init,
+    start_server,
+    stop_server,
+    work_folder,
+)
 
 CHUNK = MiB
 RSS_TARGET_MIB = 64
@@ -248,14 +253,8 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
-    work = Path(tempfile.mkdtemp(prefix="refugium-bench-intake-", dir=args.dir))
-    try:
+    with work_folder("intake", args.dir, keep=args.keep) as work:
         _run(work, sizes, args.runs)
-    finally:
-        if args.keep:
-            print(f"\nwork folder kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def _run(work: Path, sizes: list[int], runs: int) -> None:
@@ -269,17 +268,7 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
         REFUGIUM_MAX_SUBMISSION_MB=str(max(sizes) + 16),
         TMPDIR=str(temp),
     )
-    init = subprocess.run(
-        [sys.executable, "-m", "refugium.cli", "init", "--passphrase-stdin"],
-        input=PASSPHRASE + "\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        check=False,
-    )
-    if init.returncode != 0:
-        raise SystemExit(f"refugium init failed: {init.stderr}")
+    refugium_init(env)
     keygen = subprocess.run(["age-keygen"], capture_output=True, text=True, check=True)
     found = re.search(r"age1[0-9a-z]+", keygen.stderr + keygen.stdout)
     if found is None:

@@ -31,17 +31,15 @@ import json
 import os
 import random
 import re
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pyotp
 import requests
-from common import PASSPHRASE, REPO, cli_env, start_server, stop_server
+from common import PASSPHRASE, REPO, cli_env, refugium_init, start_server, stop_server, work_folder
 
 TARGET_MS = 200.0
 SEED = 2017
@@ -81,17 +79,7 @@ def _sign_in(base: str, passphrase: str, totp_secret: str) -> requests.Session:
 
 def _init_and_generate(work: Path, events: int) -> dict[str, object]:
     data = work / "data"
-    init = subprocess.run(
-        [sys.executable, "-m", "refugium.cli", "init", "--passphrase-stdin"],
-        input=PASSPHRASE + "\n",
-        capture_output=True,
-        text=True,
-        env=_env(data),
-        cwd=REPO,
-        check=False,
-    )
-    if init.returncode != 0:
-        raise SystemExit(f"refugium init failed: {init.stderr}")
+    init = refugium_init(_env(data))
     found = re.search(r"secret=([A-Z2-7]+)", init.stdout)
     if found is None:
         raise SystemExit("refugium init printed no TOTP secret")
@@ -186,20 +174,12 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    if args.reuse:
-        work = args.reuse
-        info = json.loads((work / "benchmark.json").read_text())
-    else:
-        work = Path(tempfile.mkdtemp(prefix="refugium-bench-records-", dir=args.dir))
-    try:
-        if not args.reuse:
+    with work_folder("records", args.dir, keep=args.keep, reuse=args.reuse) as work:
+        if args.reuse:
+            info = json.loads((work / "benchmark.json").read_text())
+        else:
             info = _init_and_generate(work, args.events)
         _run(work, info, args.requests)
-    finally:
-        if args.keep or args.reuse:
-            print(f"\nwork folder kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def _run(work: Path, info: dict[str, object], runs: int) -> None:

@@ -35,17 +35,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-from common import PASSPHRASE, REPO, MiB, cli_env, random_file
+from common import REPO, MiB, cli_env, random_file, refugium_init, work_folder
 
 RATIO_TARGET = 1.2
 RSS_TARGET_MIB = 64
@@ -167,29 +165,13 @@ def main() -> None:
     if not sizes or min(sizes) <= 0 or args.runs <= 0:
         parser.error("give positive sizes and runs")
 
-    work = Path(tempfile.mkdtemp(prefix="refugium-bench-vault-", dir=args.dir))
-    try:
+    with work_folder("vault", args.dir, keep=args.keep) as work:
         _run(work, sizes, args.runs)
-    finally:
-        if args.keep:
-            print(f"\nwork folder kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def _run(work: Path, sizes: list[int], runs: int) -> None:
     data = work / "data"
-    init = subprocess.run(
-        [sys.executable, "-m", "refugium.cli", "init", "--passphrase-stdin"],
-        input=PASSPHRASE + "\n",
-        capture_output=True,
-        text=True,
-        env=cli_env(data),
-        cwd=REPO,
-        check=False,
-    )
-    if init.returncode != 0:
-        raise SystemExit(f"refugium init failed: {init.stderr}")
+    refugium_init(cli_env(data))
     recipient = desk_recipient(data)
     age_version = subprocess.run(["age", "--version"], capture_output=True, text=True).stdout
 

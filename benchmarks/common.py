@@ -21,6 +21,11 @@ from pathlib import Path
 
 MiB = 1024 * 1024
 REPO = Path(__file__).resolve().parent.parent
+
+sys.path.insert(0, str(REPO))  # the benchmarks share helpers and data with the tests
+from tests.procfs import children, vm_hwm_kib  # noqa: E402
+
+__all__ = ["children", "vm_hwm_kib"]  # re-exported for the scripts beside this one
 PASSPHRASE = "benchmark admin passphrase, thrown away"  # noqa: S105  # benchmark input
 
 

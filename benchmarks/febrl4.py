@@ -37,20 +37,17 @@ import os
 import platform
 import resource
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from functools import partial
 
+import common  # noqa: F401  # puts the repository on sys.path, for tests.linkage.febrl
 import pandas as pd
-from common import REPO
 from splink import block_on
+from tests.linkage.febrl import Pair, contract_rows, cross_pairs, load, scores
 
 from refugium.linkage.model import DEFAULT_THRESHOLD, link
 from refugium.linkage.prepare import prepare
-
-sys.path.insert(0, str(REPO))
-from tests.linkage.febrl import Pair, contract_rows, cross_pairs, load, scores
 
 
 def refugium(

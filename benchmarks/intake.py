@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 
 from common import (
     MiB,
+    children,
     cli_env,
     random_file,
     refugium_init,
@@ -72,21 +73,6 @@ def _vm_rss_kib(pid: int) -> int:
     return 0
 
 
-def _children(*parents: int) -> list[int]:
-    found = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                raw = stat.read()
-        except OSError:
-            continue
-        if int(raw[raw.rindex(b")") + 2 :].split()[1]) in parents:
-            found.append(int(entry.name))
-    return found
-
-
 class RssSampler(threading.Thread):
     """Sums VmRSS of the master, its workers and their children (the age encryption
     processes, which live only as long as an upload) every ``interval`` seconds; ``peak()``
@@ -107,9 +93,9 @@ class RssSampler(threading.Thread):
         while not self.done.is_set():
             now = time.monotonic()
             if now >= rescan:  # gunicorn may restart a worker; look again once a second
-                workers = _children(self.master)
+                workers = children(self.master)
                 rescan = now + 1
-            encrypting = _children(*workers) if workers else []
+            encrypting = children(*workers) if workers else []
             total = _vm_rss_kib(self.master) + sum(_vm_rss_kib(p) for p in workers + encrypting)
             with self._lock:
                 self._peak = max(self._peak, total)

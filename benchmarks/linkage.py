@@ -37,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import REPO
+from common import REPO, vm_hwm_kib
 
 PER_PERSON = 3.3
 SEED = 7
@@ -58,14 +58,6 @@ def label(records: int) -> str:
     return str(records)
 
 
-def _vm_hwm_kib() -> int:
-    with open("/proc/self/status", "rb") as status:
-        for line in status:
-            if line.startswith(b"VmHWM:"):
-                return int(line.split()[1])
-    return 0
-
-
 # --- the child: one size --------------------------------------------------------------------
 
 
@@ -83,7 +75,6 @@ def one(records: int, seed: int) -> None:
 
 
 def _one(records: int, seed: int) -> None:
-    sys.path.insert(0, str(REPO))
     from tests.linkage.synthetic import generate, pairwise_scores
 
     from refugium.linkage.model import DEFAULT_THRESHOLD, link
@@ -100,7 +91,7 @@ def _one(records: int, seed: int) -> None:
     started = time.perf_counter()
     test_set = generate(persons=persons, seed=seed)
     generation = time.perf_counter() - started
-    hwm_generated = _vm_hwm_kib()
+    hwm_generated = vm_hwm_kib() or 0
     keys = [(source, row["id"]) for source, rows in test_set.sources.items() for row in rows]
     rows = [row for source_rows in test_set.sources.values() for row in source_rows]
 
@@ -130,7 +121,7 @@ def _one(records: int, seed: int) -> None:
                     "scored_pairs": len(result.pairs),
                     "clusters": int(result.clusters.nunique()),
                     "hwm_generated_kib": hwm_generated,
-                    "hwm_kib": _vm_hwm_kib(),
+                    "hwm_kib": vm_hwm_kib() or 0,
                     **{k: quality[k] for k in ("precision", "recall", "f1")},
                     "true_pairs": quality["true_pairs"],
                     "predicted_pairs": quality["predicted_pairs"],

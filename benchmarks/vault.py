@@ -43,36 +43,10 @@ import threading
 import time
 from pathlib import Path
 
-from common import REPO, MiB, cli_env, random_file, refugium_init, work_folder
+from common import REPO, MiB, children, cli_env, random_file, refugium_init, vm_hwm_kib, work_folder
 
 RATIO_TARGET = 1.2
 RSS_TARGET_MIB = 64
-
-
-def _children(parent: int) -> list[int]:
-    found = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                raw = stat.read()
-        except OSError:
-            continue
-        if int(raw[raw.rindex(b")") + 2 :].split()[1]) == parent:
-            found.append(int(entry.name))
-    return found
-
-
-def _vm_hwm_kib(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
 class PeakSampler(threading.Thread):
@@ -88,8 +62,8 @@ class PeakSampler(threading.Thread):
     def run(self) -> None:
         pid = self.process.pid
         while self.process.poll() is None:
-            for p in [pid, *_children(pid)]:
-                hwm = _vm_hwm_kib(p)
+            for p in [pid, *children(pid)]:
+                hwm = vm_hwm_kib(p)
                 # The last value, not the largest: a child caught between fork and exec
                 # shows its parent's peak, which the parent's own value already counts.
                 if hwm is not None:

@@ -27,6 +27,7 @@ from refugium.chain import verify_chain_file
 from refugium.crypto import VerifyKey
 from tests.cli_runner import REPO, cli_env, refugium
 from tests.live_server import server_process
+from tests.procfs import children, vm_hwm_kib
 
 ADMIN_PASS = "admin passphrase for the ingest limits test"
 MiB = 1024 * 1024
@@ -97,29 +98,6 @@ def age_decrypted_sha256(key: Path, stored: Path) -> str:
 # --- Memory: a 1 GiB file ------------------------------------------------------------------
 
 
-def _children(parent: int) -> list[int]:
-    found = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                raw = Path(f"/proc/{entry.name}/stat").read_bytes()
-            except OSError:
-                continue
-            if int(raw[raw.rindex(b")") + 2 :].split()[1]) == parent:
-                found.append(int(entry.name))
-    return found
-
-
-def _vm_hwm_kib(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_bytes().splitlines():
-            if line.startswith(b"VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
 def add_measured(data: Path, path: Path) -> tuple[str, str, dict[int, int]]:
     """Runs `refugium evidence add PATH`; returns the printed code and SHA-256, and the peak
     RSS (VmHWM, KiB) of each process of the command.
@@ -140,8 +118,8 @@ def add_measured(data: Path, path: Path) -> tuple[str, str, dict[int, int]]:
     )
     seen: dict[int, int] = {}
     while process.poll() is None:
-        for pid in [process.pid, *_children(process.pid)]:
-            hwm = _vm_hwm_kib(pid)
+        for pid in [process.pid, *children(process.pid)]:
+            hwm = vm_hwm_kib(pid)
             if hwm is not None:
                 seen[pid] = hwm
         time.sleep(0.01)

@@ -20,7 +20,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from refugium import __version__
 from refugium.errors import (
@@ -31,6 +31,9 @@ from refugium.errors import (
     NotFound,
     RefugiumError,
 )
+
+if TYPE_CHECKING:
+    from refugium.estimation.result import Estimate
 
 DEFAULT_LINK_THRESHOLD = 0.7
 """Kept equal to refugium.linkage.model.DEFAULT_THRESHOLD (a test checks): importing the model
@@ -750,6 +753,71 @@ def cmd_link(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError("a seed is a whole number from 0 up")
+    return value
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    import secrets
+    import time
+    from pathlib import Path
+
+    from refugium.estimation.run import METHODS, estimate_tables
+    from refugium.estimation.table import BadTable, read_table
+
+    try:
+        tables = read_table(Path(args.file), strata=args.strata)
+    except BadTable as exc:
+        raise BadInput(str(exc)) from None
+    methods = METHODS if args.method == "all" else (args.method,)
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
+    started = time.perf_counter()
+
+    def progress(stage: str) -> None:
+        print(f"estimate: [{time.perf_counter() - started:6.1f} s] {stage}", file=sys.stderr)
+
+    results = estimate_tables(tables, methods, seed=seed, progress=None if args.json else progress)
+    if args.method != "all" and all(r.estimate != r.estimate for r in results):
+        raise BadInput("; ".join(dict.fromkeys(w for r in results for w in r.warnings)))
+    if args.plot:
+        from refugium.estimation.plot import plot
+
+        try:
+            plot(results, Path(args.plot), title=Path(args.file).stem)
+        except OSError as exc:
+            raise BadInput(f"cannot write the plot: {exc.strerror or exc}") from None
+    if args.json:
+        print(json.dumps([r.as_json() for r in results], indent=2, ensure_ascii=False))
+    else:
+        _print_estimates(results, seed)
+    return 0
+
+
+def _print_estimates(results: Sequence[Estimate], seed: int) -> None:
+    """A small table, each row's warnings under it, and how to read it."""
+    stratified = any(r.stratum is not None for r in results)
+    first = f"{'stratum':<14} " if stratified else ""
+    print(f"{first}{'method':<10} {'estimate':>10}  {'95% interval':<21} {'observed':>9}  model")
+    for r in results:
+        where = f"{r.stratum or '(all)':<14} " if stratified else ""
+        number, interval, model = "-", "", r.model
+        if r.estimate == r.estimate:  # not NaN: the method ran
+            upper = "open" if r.upper == float("inf") else f"{r.upper:,.0f}"
+            number, interval = f"{r.estimate:,.0f}", f"{r.lower:,.0f} - {upper}"
+            model += " (MLE)" if r.kind == "mle" else " (posterior median)"
+        print(f"{where}{r.method:<10} {number:>10}  {interval:<21} {r.observed:>9,}  {model}")
+        for warning in r.warnings:
+            print(f"    warning: {warning}")
+    print(f"seed {seed}. An estimate is only as good as its assumptions (docs/estimation.md);"
+          " never report it without its interval.")
+
+
 def cmd_desk_export_identity(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -1024,6 +1092,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="REPORT.html",
                    help="also write a review page: the model's weights and the borderline pairs")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+    p = add(sub, "estimate", cmd_estimate,
+            "estimate how many people in all from overlapping lists (multiple systems estimation)")
+    p.add_argument("file", metavar="FILE.csv",
+                   help="a pattern table (one 0/1 column per list and count) or linked records"
+                   " (source,id,cluster as `refugium link` writes)")
+    p.add_argument("--method", choices=("loglinear", "lcmcr", "dga", "all"), default="all",
+                   help="which method (default all)")
+    p.add_argument("--strata", metavar="COLUMN",
+                   help="estimate each value of this column separately, then all together")
+    p.add_argument("--seed", type=_seed, metavar="N",
+                   help="seed for the latent-class sampler (default: a random one, printed)")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON list, one object per method and stratum")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="also draw the profile-likelihood and posterior curves")
 
     p = add(sub, "recover", cmd_recover,
             "restore a desk's keys to a user with the recovery paper key (read from stdin)")

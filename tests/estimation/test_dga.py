@@ -124,6 +124,16 @@ def test_a_prior_given_as_an_array_equals_the_named_prior(
     assert uniform.mean > inverse.mean  # 1/N pulls towards small N
 
 
+def test_a_log_prior_of_minus_infinity_rules_those_n_out(five: CaptureTable) -> None:
+    log_prior = -np.log((five.observed + REFERENCE_GRID).astype(np.float64))
+    log_prior[150:] = -np.inf
+    cut = dga.posterior(five, delta=0.5, prior=log_prior, missing=REFERENCE_GRID)
+    short = dga.posterior(five, delta=0.5, missing=REFERENCE_GRID[:150])
+    assert (cut.probabilities[150:] == 0).all()
+    np.testing.assert_allclose(cut.probabilities[:150], short.probabilities, rtol=1e-12)
+    np.testing.assert_allclose(cut.graph_probabilities, short.graph_probabilities, atol=1e-15)
+
+
 def test_a_prior_array_of_the_wrong_length_is_refused(five: CaptureTable) -> None:
     with pytest.raises(ValueError, match="one value per grid point"):
         dga.posterior(five, prior=np.zeros(10), missing=REFERENCE_GRID)
@@ -162,6 +172,28 @@ def test_scaling_the_counts_by_three_roughly_triples_the_median(five: CaptureTab
     tripled = dga.estimate(five.scaled(3))
     assert tripled.estimate / one.estimate == pytest.approx(3, rel=0.05)
     assert tripled.warnings == ()
+
+
+def test_pruning_improbable_graphs_on_long_grids_changes_nothing(
+    five: CaptureTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = five.scaled(8)  # a grid of 21,481 points, where most graphs are hopeless
+    pruned = dga.posterior(big, delta=0.5)
+    assert 0 < np.count_nonzero(pruned.graph_probabilities) < 822
+    monkeypatch.setattr(dga, "PRUNE_FROM", 10**9)
+    full = dga.posterior(big, delta=0.5)
+    np.testing.assert_allclose(pruned.probabilities, full.probabilities, rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(pruned.graph_probabilities, full.graph_probabilities, atol=1e-9)
+    assert _summary(pruned) == pytest.approx(_summary(full), rel=1e-12)
+
+
+def test_a_dominant_saturated_model_is_warned_about(five: CaptureTable) -> None:
+    assert dga.estimate(five).warnings == ()
+    # at twenty times the counts the empty cells become strong evidence of high-order
+    # interactions, the complete graph wins, and N rests on the prior
+    result = dga.estimate(five.scaled(20))
+    assert any("saturated model" in warning for warning in result.warnings)
+    assert result.model.endswith("most probable graph {1,2,3,4,5} (p = 1.00)")
 
 
 def test_quantiles_follow_the_smallest_n_rule(five: CaptureTable) -> None:

@@ -66,6 +66,8 @@ from refugium.estimation.table import BadTable, CaptureTable
 
 __all__ = [
     "MAX_DGA_LISTS",
+    "PRUNE_FROM",
+    "PRUNE_NATS",
     "Graph",
     "NegativeBinomial",
     "Posterior",
@@ -81,6 +83,15 @@ MAX_DGA_LISTS: Final = 5
 
 TRUNCATION_SHARE: Final = 0.005
 """Posterior mass in the last tenth of the grid above which the grid is too short."""
+
+PRUNE_NATS: Final = 100.0
+"""A graph this far below the best at every N of a long grid is left out (see below)."""
+
+PRUNE_FROM: Final = 4096
+"""Grids from this many points up are pruned; shorter ones sum over every graph."""
+
+SATURATED_SHARE: Final = 0.05
+"""Posterior probability of the complete graph above which the estimate warns."""
 
 TOP_GRAPHS: Final = 5
 _CHUNK_CELLS: Final = 1 << 21
@@ -352,6 +363,17 @@ class Posterior:
         last = float(self.probabilities[self.n >= high - width].sum())
         return first, last
 
+    @property
+    def saturated_probability(self) -> float:
+        """Posterior probability of the complete graph, under which N is not identified."""
+        return float(
+            sum(
+                p
+                for g, p in zip(self.graphs, self.graph_probabilities, strict=True)
+                if len(g.cliques) == 1 and len(g.cliques[0]) == g.p
+            )
+        )
+
     def top_graphs(self, count: int = TOP_GRAPHS) -> list[tuple[Graph, float]]:
         """The ``count`` most probable graphs with their posterior probabilities."""
         order = np.argsort(-self.graph_probabilities, kind="stable")[:count]
@@ -386,7 +408,11 @@ def posterior(
     n = table.observed + n0
     log_h = _log_marginals(table.counts, n0, delta)
     log_common = gammaln(n + 1.0) - gammaln(n0 + 1.0) + _log_prior(prior, n.astype(np.float64))
-    by_n, by_graph = _sum_out(_factor_signs(k), log_h, log_common)
+    signs = _factor_signs(k)
+    keep = _plausible_graphs(signs, log_h, n0)
+    by_n, kept = _sum_out(signs[keep], log_h, log_common)
+    by_graph = np.full(signs.shape[0], -np.inf)
+    by_graph[keep] = kept
     total = logsumexp(by_n)
     return Posterior(
         n=n,
@@ -442,21 +468,55 @@ def _submasks(mask: int) -> list[int]:
     return sorted(found)
 
 
+def _plausible_graphs(
+    signs: npt.NDArray[np.float64], log_h: npt.NDArray[np.float64], n0: npt.NDArray[np.int64]
+) -> npt.NDArray[np.bool_]:
+    """Graphs that come within :data:`PRUNE_NATS` of the best graph at some N of a long grid.
+
+    At each N every graph shares the prior and the multinomial coefficient, so a graph whose
+    log marginal likelihood is ``PRUNE_NATS`` below the best graph's at every N holds less than
+    ``e^−100`` of the posterior and is left out (probability 0). The test runs on grid points
+    spaced ``~√n0`` apart, close enough that the smooth log-gamma terms cannot hide a peak of
+    that height between them. Grids shorter than :data:`PRUNE_FROM` points keep every graph.
+    """
+    if n0.size < PRUNE_FROM:
+        return np.ones(signs.shape[0], dtype=bool)
+    marks = np.arange(int(np.sqrt(4.0 * float(n0[-1]))) + 2) ** 2 / 4.0
+    coarse = np.unique(np.append(np.searchsorted(n0, marks).clip(max=n0.size - 1), n0.size - 1))
+    log_ml = signs @ log_h[:, coarse]
+    keep: npt.NDArray[np.bool_] = (log_ml.max(axis=0) - log_ml).min(axis=1) < PRUNE_NATS
+    return keep
+
+
 def _sum_out(
     signs: npt.NDArray[np.float64], log_h: npt.NDArray[np.float64], log_common: Vector
 ) -> tuple[Vector, Vector]:
     """Log joint posterior (unnormalised) summed over graphs (per N) and over N (per graph).
 
     The graphs × N matrix is built a block of N at a time so a long grid costs time, not
-    memory.
+    memory, and each block is exponentiated once: shifted by its column maxima, its column
+    sums give the posterior of N and its products with ``exp(column maximum)`` those of the
+    graphs. A graph more than ~700 nats below the best at every N gets probability 0.
     """
     step = max(1, _CHUNK_CELLS // signs.shape[0])
     by_n = np.empty(log_common.size)
     by_graph = np.full(signs.shape[0], -np.inf)
     for start in range(0, log_common.size, step):
-        block = signs @ log_h[:, start : start + step] + log_common[start : start + step]
-        by_n[start : start + step] = logsumexp(block, axis=0)
-        by_graph = np.logaddexp(by_graph, logsumexp(block, axis=1))
+        block = signs @ log_h[:, start : start + step]
+        block += log_common[start : start + step]
+        peak = block.max(axis=0)
+        possible = np.isfinite(peak)  # a log prior of −inf rules an N out
+        if not possible.any():
+            by_n[start : start + step] = -np.inf
+            continue
+        shift = np.where(possible, peak, 0.0)
+        np.subtract(block, shift, out=block)
+        np.exp(block, out=block)
+        top = float(peak[possible].max())
+        with np.errstate(divide="ignore"):
+            by_n[start : start + step] = shift + np.log(block.sum(axis=0))
+            part = top + np.log(block @ np.where(possible, np.exp(shift - top), 0.0))
+        by_graph = np.logaddexp(by_graph, part)
     return by_n, by_graph
 
 
@@ -494,6 +554,14 @@ def estimate(
 def _warnings(post: Posterior, observed: int) -> tuple[str, ...]:
     first, last = post.tail_share()
     found = []
+    saturated = post.saturated_probability
+    if saturated > SATURATED_SHARE:
+        found.append(
+            f"the complete graph (every list dependent on every other: the saturated model) "
+            f"has posterior probability {saturated:.2f}; under it the lists say nothing about "
+            f"how many people were missed, so the estimate follows the priors (δ = "
+            f"{post.delta:g}, prior on N {post.prior}) more than the data"
+        )
     if last > TRUNCATION_SHARE:
         found.append(
             f"{last:.1%} of the posterior lies in the last tenth of the grid "

@@ -39,11 +39,23 @@ Choices made here (all selectable):
 
 - ``δ`` defaults to ``2^−k``, dga's suggested default: one prior observation spread over the
   whole table, so the prior weighs as little as a single person would.
-- The prior on ``N`` defaults to ``p(N) ∝ 1/N``; uniform, negative binomial, or any array of
-  log-prior values over the grid may be given instead.
+- The prior on ``N`` defaults to ``p(N) ∝ 1/N`` (of the total, not of the missing count:
+  dga's manual says ``−log(Nmissing)``, but its 5-list reference run is reproduced only with
+  ``−log N``); uniform, negative binomial, or any array of log-prior values over the grid
+  may be given instead.
 - The grid of missing people defaults to ``0, 1, …, max(300, 5·n)``. If more than 0.5% of
   the posterior lies in the last tenth of the grid the estimate warns: the posterior runs off
   the grid and every summary is then too low; pass a longer ``missing`` grid.
+- Under the complete graph (the saturated model) the table says nothing about the missing
+  cell, whose posterior is then its prior ``Beta(δ, δ·(2^k − 1))``: with a small ``δ`` that
+  piles up at ``n0 = 0``. The estimate warns when that graph holds more than 5% of the
+  posterior, as it does when large counts make every interaction look real.
+
+Cost: the log marginal likelihood of every subset of lists (at most 32) is computed once per
+N, and each graph's is a signed sum of those: one matrix product for all graphs and all N.
+822 graphs × 300 N take about 15 ms. On grids of thousands of points, graphs more than 100
+nats below the best at every N are dropped first (they hold under ``e^−100`` of the
+posterior).
 
 Graphs on up to five lists are enumerated once (8, 61 and 822 graphs on 3, 4 and 5 lists);
 beyond five lists there are too many to average over in closed form.

@@ -46,10 +46,10 @@ Choices made here (all selectable):
 - The grid of missing people defaults to ``0, 1, …, max(300, 5·n)``. If more than 0.5% of
   the posterior lies in the last tenth of the grid the estimate warns: the posterior runs off
   the grid and every summary is then too low; pass a longer ``missing`` grid.
-- Under the complete graph (the saturated model) the table says nothing about the missing
-  cell, whose posterior is then its prior ``Beta(δ, δ·(2^k − 1))``: with a small ``δ`` that
-  piles up at ``n0 = 0``. The estimate warns when that graph holds more than 5% of the
-  posterior, as it does when large counts make every interaction look real.
+- Under the complete graph (the saturated model) the lists carry no information about the
+  missing cell beyond its prior share, ``Beta(δ, δ·(2^k − 1))``; with a small ``δ`` that
+  share piles up near 0 and so does ``n0``. The estimate warns when that graph holds more
+  than 5% of the posterior, as it does when large counts make every interaction look real.
 
 Cost: the log marginal likelihood of every subset of lists (at most 32) is computed once per
 N, and each graph's is a signed sum of those: one matrix product for all graphs and all N.

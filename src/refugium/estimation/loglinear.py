@@ -82,8 +82,8 @@ ENUMERATE_UP_TO: Final = 5
 """Up to this many lists every hierarchical model is fitted; beyond, a stepwise search."""
 HUGE_RATIO: Final = 10.0
 """Warn when N̂ is more than this many times the observed count."""
-CHI2_LEVEL: Final = 0.95
 TOP_MODELS: Final = 10
+"""Models listed in an estimate's details."""
 MAX_ITERATIONS: Final = 100
 STEP_TOLERANCE: Final = 1e-10
 VANISHING: Final = 1e-9
@@ -138,7 +138,8 @@ def generating_class(k: int, terms: Iterable[Sequence[int]]) -> tuple[Term, ...]
             raise BadTable(f"term {tuple(term)}: list index {bad[0]} is not in 0..{k - 1}")
         if len(members) >= 2:
             found.add(members)
-    maximal = [t for t in found if not any(set(t) < set(other) for other in found)]
+    masks = {sum(1 << j for j in term): term for term in found}
+    maximal = [t for m, t in masks.items() if not any(o != m and o & m == m for o in masks)]
     return tuple(sorted(maximal))
 
 
@@ -238,18 +239,49 @@ def _heterogeneity_column(k: int, heterogeneity: Heterogeneity, complete: bool) 
     return 2.0**captures - 1.0
 
 
-def _columns(k: int, interactions: Sequence[int], heterogeneity: Heterogeneity) -> list[int]:
-    """Column masks of a model: 0 is the intercept, then main effects, then interactions."""
-    del heterogeneity
+def _columns(k: int, interactions: Sequence[int]) -> list[int]:
+    """Term masks of a model's columns: 0 (the intercept), main effects, interactions.
+
+    Column ``m`` is 1 in the cells of everyone on all the lists of ``m``; a heterogeneity
+    covariate, if any, follows as the last column.
+    """
     return [0, *(1 << j for j in range(k)), *interactions]
+
+
+BANK_UP_TO: Final = 8
+"""Up to this many lists every possible column is computed once and models pick from it."""
+
+
+@functools.lru_cache(maxsize=2 * BANK_UP_TO)
+def _bank(k: int, complete: bool) -> FloatArray:
+    """Every column a model on k lists can have: one per term mask, then Darroch, Poisson."""
+    cells = _cell_masks(k, complete)
+    masks = np.arange(2**k)
+    terms = ((cells[:, None] & masks[None, :]) == masks[None, :]).astype(np.float64)
+    bank = np.column_stack(
+        [
+            terms,
+            _heterogeneity_column(k, "darroch", complete),
+            _heterogeneity_column(k, "poisson", complete),
+        ]
+    )
+    bank.flags.writeable = False
+    return bank
 
 
 def _design(
     k: int, interactions: Sequence[int], heterogeneity: Heterogeneity, complete: bool = False
 ) -> FloatArray:
+    """The design matrix of a model over the observed cells (or all cells if ``complete``)."""
+    masks = _columns(k, interactions)
+    if heterogeneity != "none":
+        masks.append(2**k + HETEROGENEITIES.index(heterogeneity) - 1)
+    if k <= BANK_UP_TO:
+        picked: FloatArray = _bank(k, complete)[:, masks]
+        return picked
     cells = _cell_masks(k, complete)
-    masks = np.array(_columns(k, interactions, heterogeneity), dtype=np.int64)
-    x: FloatArray = ((cells[:, None] & masks[None, :]) == masks[None, :]).astype(np.float64)
+    terms = np.array(masks[: len(masks) - (heterogeneity != "none")], dtype=np.int64)
+    x: FloatArray = ((cells[:, None] & terms[None, :]) == terms[None, :]).astype(np.float64)
     if heterogeneity != "none":
         x = np.column_stack([x, _heterogeneity_column(k, heterogeneity, complete)])
     return x
@@ -422,9 +454,7 @@ def _prepare(
     cells = _cell_masks(table.k, complete)
     keep = np.ones(cells.size)
     margins = _margins(table) if margins is None else margins
-    zero = [
-        m for m in _columns(table.k, spec.interactions, spec.heterogeneity)[1:] if margins[m] == 0
-    ]
+    zero = [m for m in _columns(table.k, spec.interactions)[1:] if margins[m] == 0]
     warnings = []
     for mask in zero:
         keep[(cells & mask) == mask] = 0.0
@@ -582,8 +612,7 @@ def _fit_specs(table: CaptureTable, specs: Sequence[_Spec]) -> list[Fit]:
     for width, members in sorted(by_width.items()):
         for start in range(0, len(members), BATCH):
             chunk = members[start : start + BATCH]
-            x = np.stack([prepared[i][0] for i in chunk])
-            ranks = np.linalg.matrix_rank(x)
+            ranks = _ranks(table.k, [specs[i] for i in chunk], [prepared[i][0] for i in chunk])
             good = [
                 i
                 for i, rank in zip(chunk, ranks, strict=True)
@@ -594,6 +623,27 @@ def _fit_specs(table: CaptureTable, specs: Sequence[_Spec]) -> list[Fit]:
             if good:
                 _fit_batch(table, specs, prepared, good, y, results)
     return [r for r in results if r is not None]
+
+
+def _ranks(k: int, specs: Sequence[_Spec], designs: Sequence[FloatArray]) -> list[int]:
+    """The rank of each design over the observed cells.
+
+    Without a heterogeneity covariate no rank needs computing: the columns are distinct
+    products of list indicators, and on the observed cells the only linear relation among
+    all 2**k of them, ``Σ (-1)**|S| x_S = Π (1 - x_j) = 0``, involves the k-way product; so a
+    model without the k-way term has full rank. With a covariate the rank is computed.
+    """
+    everyone = (1 << k) - 1
+    ranks = [
+        d.shape[1] if s.heterogeneity == "none" and everyone not in s.interactions else -1
+        for s, d in zip(specs, designs, strict=True)
+    ]
+    unknown = [i for i, rank in enumerate(ranks) if rank < 0]
+    if unknown:
+        computed = np.linalg.matrix_rank(np.stack([designs[i] for i in unknown]))
+        for i, rank in zip(unknown, computed, strict=True):
+            ranks[i] = int(rank)
+    return ranks
 
 
 def _fit_batch(
@@ -633,21 +683,29 @@ def search(
     """Fit the candidate models and rank them by the criterion, best first.
 
     The candidates are the hierarchical models with all main effects and interactions of
-    order at most ``min(max_order, k - 1)``, as Rcapture's ``closedpMS.t`` fits them (its
-    default ``maxorder`` is ``k - 1``; the k-way interaction is never identifiable). For k ≤ 5
-    every such model is fitted (8 for 3 lists; 113 for 4 lists up to order 3, 64 up to
-    order 2; 6,212 for 5 lists up to order 3). For more lists an exhaustive search is out of
-    reach, so a deterministic stepwise search over the two-way interactions is used instead:
-    start from independence; at each step fit every model that adds one absent pair or drops
-    one present pair, and move to the best of them if it improves the criterion; stop when
-    none does. Ties are broken by fewer parameters, then by name.
+    order at most ``min(max_order, k - 1)`` (the k-way interaction is never identifiable).
+    Rcapture's ``closedpMS.t`` fits every hierarchical model up to its ``maxorder``, whose
+    default is ``k - 1``; the default ``max_order=3`` is therefore Rcapture's set for 3 and 4
+    lists (8 and 113 models per heterogeneity family). For 5 lists it keeps the issue's
+    "up to all three-way interactions" (6,212 models; Rcapture's default would add the
+    four-way terms, 6,893 models, ``max_order=4``). On the lesbian table the top three by BIC
+    with Darroch heterogeneity are Rcapture's ([12,13,14], [13,14,2], [14,2,3]) whether the
+    three-way terms are candidates or not.
+
+    For k ≤ 5 lists every candidate is fitted. For more lists an exhaustive search is out of
+    reach, so a deterministic stepwise search over the two-way interactions is used instead
+    (``max_order`` ≥ 2 then only allows it): start from independence; at each step fit every
+    model that adds one absent pair or drops one present pair, and move to the best of them
+    if it improves the criterion; stop when none does. The result lists every model fitted
+    on the way. Ties are broken by fewer parameters, then by name.
 
     ``heterogeneity="all"`` (the default) fits every candidate three times, without
     heterogeneity, with Darroch's and with the Poisson covariate, and ranks them together; on
     the lesbian table this selects ``[12,13,14] + Darroch`` by BIC, the model Rcapture's
     ``closedpMS.t(h = "Darroch")`` selects. Models whose parameters the observed cells cannot
     determine (e.g. Darroch's covariate with every pairwise interaction, to which it is
-    collinear) are left out; models whose fit did not converge are ranked after all others.
+    collinear, or more parameters than cells) are left out; models whose fit did not
+    converge are ranked after all others.
     """
     if criterion not in ("bic", "aic"):
         raise BadTable(f"criterion {criterion!r}: choose bic or aic")
@@ -655,13 +713,12 @@ def search(
     if max_order < 1:
         raise BadTable(f"max_order {max_order}: interactions have order 1 (none) or more")
     order = min(max_order, table.k - 1)
-    if table.k <= ENUMERATE_UP_TO:
-        classes = hierarchical_models(table.k, order)
-        implied = [closure(g) for g in classes]
-        specs = [_Spec(g, c, h) for h in families for g, c in zip(classes, implied, strict=True)]
+    if table.k <= ENUMERATE_UP_TO or order < 2:
+        models = _hierarchical(table.k, order)
+        specs = [_Spec(g, implied, h) for h in families for g, implied in models]
         fits = _fit_specs(table, specs)
     else:
-        fits = [f for h in families for f in _stepwise(table, h, criterion, order)]
+        fits = [f for h in families for f in _stepwise(table, h, criterion)]
     return _rank([f for f in fits if f.identifiable], criterion)
 
 
@@ -688,29 +745,51 @@ def hierarchical_models(k: int, max_order: int) -> list[tuple[Term, ...]]:
     Main effects are implied; a term of order r may be present only when all its subterms of
     order r - 1 are (that is what makes the model hierarchical). Independence comes first.
     """
-    candidates = [c for r in range(2, max_order + 1) for c in combinations(range(k), r)]
-    found: list[tuple[Term, ...]] = []
+    return [generators for generators, _ in _hierarchical(k, max_order)]
 
-    def grow(i: int, chosen: list[Term]) -> None:
+
+@functools.lru_cache(maxsize=32)
+def _hierarchical(k: int, max_order: int) -> tuple[tuple[tuple[Term, ...], tuple[int, ...]], ...]:
+    """Generating class and implied interaction masks of every hierarchical model.
+
+    The models are grown term by term in order of size, so the terms chosen so far are
+    always the model's full set of interactions; a term is a generator when no chosen term
+    one order higher contains it.
+    """
+    candidates = [c for r in range(2, max_order + 1) for c in combinations(range(k), r)]
+    masks = [sum(1 << j for j in c) for c in candidates]
+    index = {m: i for i, m in enumerate(masks)}
+    below = [
+        [index[m & ~(1 << j)] for j in c] if len(c) > 2 else []
+        for c, m in zip(candidates, masks, strict=True)
+    ]
+    found: list[tuple[tuple[Term, ...], tuple[int, ...]]] = []
+    chosen: list[int] = []
+    present = [False] * len(candidates)
+
+    def model() -> tuple[tuple[Term, ...], tuple[int, ...]]:
+        covered = {b for i in chosen for b in below[i]}
+        generators = tuple(sorted(candidates[i] for i in chosen if i not in covered))
+        return generators, tuple(masks[i] for i in chosen)
+
+    def grow(i: int) -> None:
         if i == len(candidates):
-            found.append(generating_class(k, chosen))
+            found.append(model())
             return
-        grow(i + 1, chosen)
-        term = candidates[i]
-        if len(term) == 2 or all(s in chosen for s in combinations(term, len(term) - 1)):
-            chosen.append(term)
-            grow(i + 1, chosen)
+        grow(i + 1)
+        if all(present[b] for b in below[i]):
+            chosen.append(i)
+            present[i] = True
+            grow(i + 1)
+            present[i] = False
             chosen.pop()
 
-    grow(0, [])
-    return found
+    grow(0)
+    return tuple(found)
 
 
-def _stepwise(
-    table: CaptureTable, heterogeneity: Heterogeneity, criterion: Criterion, order: int
-) -> list[Fit]:
+def _stepwise(table: CaptureTable, heterogeneity: Heterogeneity, criterion: Criterion) -> list[Fit]:
     """Forward-backward search over two-way terms by the criterion (for k > 5 lists)."""
-    del order  # the stepwise search moves over pairs only
     pairs = list(combinations(range(table.k), 2))
     seen: dict[frozenset[Term], Fit] = {}
     current: frozenset[Term] = frozenset()

@@ -24,9 +24,10 @@ Side by side, ``--runs`` times each (median wall time shown):
 
 Precision, recall and F1 are over those pairs against the 5,000 true ones.
 
-Not a like-for-like comparison of models: soc_sec_id goes into our contract's document_id,
-but the contract has no address or postcode, which the detailed model also uses; refugium
-sees names, the birth date, the suburb and the social security number.
+The detailed model is not a like-for-like comparison: soc_sec_id goes into our contract's
+document_id, but the contract has no address or postcode, which the detailed model also uses;
+refugium sees names, the birth date, the suburb and the social security number. So the table
+also has Splink's model cut down to those same fields (``splink, refugium's fields``).
 """
 
 from __future__ import annotations
@@ -71,8 +72,12 @@ def refugium(
 
 
 def splink_detailed(
-    a: pd.DataFrame, b: pd.DataFrame, truth: set[Pair]
+    a: pd.DataFrame, b: pd.DataFrame, truth: set[Pair], *, same_fields: bool = False
 ) -> tuple[dict[str, float], float, int]:
+    """Splink's detailed model; with ``same_fields``, cut down to what refugium sees: the
+    address and postcode comparisons and blocking rules go, a suburb comparison (as the
+    postcode's: Damerau-Levenshtein 1 and 2, term frequencies) takes the postcode's place,
+    also in the second EM session."""
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator
 
@@ -86,14 +91,15 @@ def splink_detailed(
 
     a_pd, b_pd = prep(a), prep(b)
     t0 = time.perf_counter()
+    place = "suburb" if same_fields else "postcode"
     blocking_rules = [
         block_on("given_name", "surname"),
         "l.given_name = r.surname and l.surname = r.given_name",
         block_on("date_of_birth"),
         block_on("soc_sec_id"),
-        block_on("state", "address_1"),
-        block_on("street_number", "address_1"),
-        block_on("postcode"),
+        *(() if same_fields else (block_on("state", "address_1"),)),
+        *(() if same_fields else (block_on("street_number", "address_1"),)),
+        block_on(place),
     ]
     settings = SettingsCreator(
         unique_id_column_name="rec_id",
@@ -109,8 +115,12 @@ def splink_detailed(
                 invalid_dates_as_null=True,
             ),
             cl.DamerauLevenshteinAtThresholds("soc_sec_id", [1, 2]),
-            cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
-            cl.DamerauLevenshteinAtThresholds("postcode", [1, 2]).configure(
+            *(
+                ()
+                if same_fields
+                else (cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),)
+            ),
+            cl.DamerauLevenshteinAtThresholds(place, [1, 2]).configure(
                 term_frequency_adjustments=True
             ),
         ],
@@ -127,7 +137,7 @@ def splink_detailed(
         record_sample_proportion=1.0,
     )
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("postcode"), estimate_without_term_frequencies=True, record_sample_proportion=1.0
+        block_on(place), estimate_without_term_frequencies=True, record_sample_proportion=1.0
     )
     pred = linker.inference.predict(threshold_match_probability=0.001).as_pandas_dataframe()
     seconds = time.perf_counter() - t0
@@ -160,15 +170,20 @@ def main() -> None:
         f"documented 'detailed model' vs refugium's model; DuckDB {duckdb.__version__}, "
         f"Python {platform.python_version()}, {os.cpu_count()} cores; median of {args.runs} "
         "runs.\n"
-        "NOT like for like: refugium's CSV contract has no address (street_number, "
-        "address_1/2, state) or postcode columns, which the detailed model uses; refugium sees "
-        "given_name, surname, date_of_birth, suburb and soc_sec_id (as document_id).\n",
+        "The detailed model is NOT like for like: refugium's CSV contract has no address "
+        "(street_number, address_1/2, state) or postcode columns, which it uses; refugium sees "
+        "given_name, surname, date_of_birth, suburb and soc_sec_id (as document_id), and so "
+        "does the second Splink row.\n",
         flush=True,
     )
     # The default and 0.5, as asked; 0.9 as well when 0.5 is the default.
     thresholds = [DEFAULT_THRESHOLD, *[t for t in (0.5, 0.9) if t != DEFAULT_THRESHOLD][:1]]
     systems: list[tuple[str, Callable[[], tuple[dict[str, float], float, int]]]] = [
-        ("splink detailed, p > 0.5", lambda: splink_detailed(a, b, truth))
+        ("splink detailed, p > 0.5", lambda: splink_detailed(a, b, truth)),
+        (
+            "splink, refugium's fields",
+            lambda: splink_detailed(a, b, truth, same_fields=True),
+        ),
     ]
     for threshold in thresholds:
         default = " (default)" if threshold == DEFAULT_THRESHOLD else ""

@@ -8,10 +8,11 @@ from refugium.linkage.clusters import cluster
 
 
 def keys(*people: tuple):
-    """(year, month, day, sex, father[, place]) per record."""
+    """(year, month, day, sex, father[, place[, document]]) per record."""
     rows = [
         {"unique_id": i, "birth_year": y, "birth_month": m, "birth_day": d, "sex": s,
-         "patronymic": p, "place": rest[0] if rest else None}
+         "patronymic": p, "place": rest[0] if rest else None,
+         "document": rest[1] if len(rest) > 1 else None}
         for i, (y, m, d, s, p, *rest) in enumerate(people)
     ]  # fmt: skip
     table = pd.DataFrame(rows)
@@ -47,6 +48,21 @@ def test_conflicts_that_refuse_a_merge():
         ((None, None, None, None, None, "shali"), (None, None, None, None, None, None), True),
         ((1981, 3, 12, None, None, "shali"), (1981, 3, 12, None, None, "grozni"), True),  # date
         ((1981, 3, None, None, None, "shali"), (1981, 3, None, None, None, "grozni"), False),
+    ]
+    for left, right, joined in cases:
+        labels = cluster(keys(left, right), pairs((0, 1, 0.99)), 0.5)
+        assert bool(labels[0] == labels[1]) is joined, (left, right)
+
+
+def test_one_document_number_outweighs_a_mistyped_date_but_not_a_sex():
+    namesake = (1981, None, None, "m", None, "shali")
+    cases = [
+        ((*namesake, "4506123456"), (1999, None, None, "m", None, "argun", "4506123456"), True),
+        ((*namesake, "4506123456"), (1999, None, None, "m", None, "shali", "4506124356"), True),
+        ((*namesake, "4506123456"), (1999, None, None, "m", None, "shali", "4506123499"), False),
+        ((*namesake, "12345"), (1999, None, None, "m", None, "shali", "12354"), False),  # short
+        ((*namesake, "4506123456"), (1981, None, None, "f", None, "shali", "4506123456"), False),
+        ((*namesake, "4506123456"), (1999, None, None, "m", None, "shali", None), False),
     ]
     for left, right, joined in cases:
         labels = cluster(keys(left, right), pairs((0, 1, 0.99)), 0.5)

@@ -8,8 +8,10 @@ pairs in descending order of probability, as single-linkage clustering does, but
 merge that would put into one person records that contradict each other on what a person
 cannot have two of (:func:`compatible`): birth years more than a year apart, two months of
 birth in one year, two sexes, two different fathers' names, or two different places unless a
-whole birth date is shared. The vague record joins whichever man it matched best; the other
-keeps his own cluster, and the pair stays on the review page.
+whole birth date is shared. A shared document number (or one a typing slip apart) outweighs
+all of these but sex: it is the one fact two namesakes from one village do not share, and a
+birth date is what clerks most often get wrong. The vague record joins whichever man it
+matched best; the other keeps his own cluster, and the pair stays on the review page.
 
 Deterministic: ties in probability are broken by the records' ids.
 """
@@ -24,7 +26,14 @@ import pandas as pd
 
 from refugium.linkage.prepare import loose
 
-__all__ = ["FATHER_SIMILARITY", "PLACE_SIMILARITY", "YEAR_SPREAD", "cluster", "compatible"]
+__all__ = [
+    "DOCUMENT_MIN_LENGTH",
+    "FATHER_SIMILARITY",
+    "PLACE_SIMILARITY",
+    "YEAR_SPREAD",
+    "cluster",
+    "compatible",
+]
 
 YEAR_SPREAD: Final = 1
 """Birth years in one person may differ by this much (years derived from a stated age)."""
@@ -32,6 +41,8 @@ PLACE_SIMILARITY: Final = 0.85
 """Places at least this similar (Jaro–Winkler on :func:`loose` keys) are one place."""
 FATHER_SIMILARITY: Final = 0.9
 """Fathers' names at least this similar (Jaro–Winkler on :func:`loose` keys) are one name."""
+DOCUMENT_MIN_LENGTH: Final = 6
+"""Document numbers this long or longer are one number despite one typing slip."""
 
 
 @dataclass(slots=True)
@@ -45,12 +56,15 @@ class _Facts:
     sexes: set[str] = field(default_factory=set)
     fathers: set[str] = field(default_factory=set)
     places: set[str] = field(default_factory=set)
+    documents: set[str] = field(default_factory=set)
 
 
 def compatible(a: _Facts, b: _Facts) -> bool:
     """Whether one person could have all the facts of both clusters."""
     if len(a.sexes | b.sexes) > 1:
         return False
+    if _same_document(a, b):
+        return True  # one document number outweighs a mistyped birth date, father or place
     if not all(_same_year(x, y) for x in a.years for y in b.years):
         return False
     if not all(_same_month(x, y) for x in a.dates for y in b.dates):
@@ -58,6 +72,21 @@ def compatible(a: _Facts, b: _Facts) -> bool:
     if not all(_same_father(x, y) for x in a.fathers for y in b.fathers):
         return False
     return _same_place(a, b) or _same_whole_date(a, b)
+
+
+def _same_document(a: _Facts, b: _Facts) -> bool:
+    """Both clusters hold one document number, or two that differ by one slip (a digit
+    mistyped or two swapped) in a number long enough that two people's numbers are unlikely to
+    be that close."""
+    return any(
+        x == y
+        or (
+            min(len(x), len(y)) >= DOCUMENT_MIN_LENGTH
+            and jellyfish.damerau_levenshtein_distance(x, y) <= 1
+        )
+        for x in a.documents
+        for y in b.documents
+    )
 
 
 def _same_whole_date(a: _Facts, b: _Facts) -> bool:
@@ -111,7 +140,7 @@ def _facts(keys: pd.DataFrame) -> list[_Facts]:
     facts = []
     columns = (keys[c].astype("object") for c in ("birth_year", "birth_month", "birth_day"))
     years, months, days = columns
-    for unique_id, year, month, day, sex, father, place in zip(
+    for unique_id, year, month, day, sex, father, place, document in zip(
         keys["unique_id"],
         years,
         months,
@@ -119,6 +148,7 @@ def _facts(keys: pd.DataFrame) -> list[_Facts]:
         keys["sex"],
         keys["patronymic"],
         keys["place"],
+        keys["document"],
         strict=True,
     ):
         fact = _Facts([int(unique_id)])
@@ -132,6 +162,8 @@ def _facts(keys: pd.DataFrame) -> list[_Facts]:
             fact.fathers.add(father)
         if isinstance(place, str):
             fact.places.add(place)
+        if isinstance(document, str):
+            fact.documents.add(document)
         facts.append(fact)
     return facts
 
@@ -171,6 +203,7 @@ def cluster(keys: pd.DataFrame, pairs: pd.DataFrame, threshold: float) -> pd.Ser
         merged.sexes |= absorbed.sexes
         merged.fathers |= absorbed.fathers
         merged.places |= absorbed.places
+        merged.documents |= absorbed.documents
     roots = [find(i) for i in range(len(facts))]
     number: dict[int, int] = {}
     labels = [number.setdefault(root, len(number) + 1) for root in roots]

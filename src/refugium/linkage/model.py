@@ -252,12 +252,15 @@ BLOCKING_RULES: Final[tuple[BlockingRuleCreator | str, ...]] = (
     block_on("given", "patronymic"),
     block_on("family_phonetic", "birth_year", "birth_month"),
     block_on("birth_year", "birth_month", "birth_day", "place"),
+    # Given and family names swapped between columns ("Хасуев" typed as the given name).
+    "l.given_phonetic = r.family_phonetic AND l.family_phonetic = r.given_phonetic",
     block_on("document"),
 )
 """Pairs are scored only if one rule holds. Each pairs records that share two keys, so a
 misspelt family name is still caught through the given name and the birth year, and a short
-entry ("Зелим Х.", "К. Иванов") through one name and the other's initial. The last pairs
-records whose names were swapped between columns, by their whole birth date and place."""
+entry ("Зелим Х.", "К. Иванов") through one name and the other's initial. Records whose names
+were swapped between columns meet by the two names crossed, or by their whole birth date and
+place."""
 
 DETERMINISTIC_RULES: Final = (
     block_on("family", "given", "birth_year", "birth_month", "birth_day"),

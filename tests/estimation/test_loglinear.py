@@ -129,7 +129,7 @@ def test_names_use_list_positions_and_round_trip() -> None:
     assert loglinear.model_name(4, [(0, 3)], "poisson") == "[14,2,3] + Poisson"
     assert loglinear.model_name(4, [(1, 0), (0, 1, 2)], "none") == "[123,4]"
     assert loglinear.model_name(4, [], "darroch") == "Mt + Darroch"
-    assert loglinear.model_name(11, [(0, 9)], "none") == "[1.10,2,3,4,5,6,7,8,9,11]"
+    assert loglinear.model_name(11, [(0, 9)], "none") == "[1:10,2,3,4,5,6,7,8,9,11]"
     assert parse_model(4, "Mth Darroch") == ((), "darroch")
     assert parse_model(4, "[12,13,14] + Darroch") == (((0, 1), (0, 2), (0, 3)), "darroch")
     assert parse_model(4, "[123, 4] Poisson2") == (((0, 1, 2),), "poisson")
@@ -408,6 +408,30 @@ def test_open_interval_is_flagged(monkeypatch: pytest.MonkeyPatch, hiv: CaptureT
     assert result.upper == math.inf
     assert any("open at the top" in w for w in result.warnings)
     assert result.as_json()["upper"] is None
+
+
+class _FlatProfile:
+    """A profile that levels off above the cut-off: the data cannot bound N from above."""
+
+    n = 100.0
+
+    def __call__(self, total: float) -> float:
+        return -1.0 + 1.0 / total
+
+
+def test_a_profile_that_never_falls_far_enough_gives_an_open_interval() -> None:
+    assert loglinear._upper(_FlatProfile(), 200.0, 0.0, 1.92) == math.inf  # type: ignore[arg-type]
+
+
+def test_empty_margins_that_leave_too_few_patterns_are_not_identifiable(
+    hiv: CaptureTable,
+) -> None:
+    """HIV has nobody on lists 1, 3 and 4 together; with every three-way term, 13 cells are
+    left for 14 parameters."""
+    result = fit(hiv, [(0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)])
+    assert not result.identifiable
+    assert "empty margins" in result.warnings[0]
+    assert "[123,124,134,234]" not in {f.model for f in search(hiv, heterogeneity="none")}
 
 
 # ---------------------------------------------------------------- properties

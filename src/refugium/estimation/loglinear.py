@@ -18,10 +18,11 @@ the published descriptions only (Rcapture is GPL; its code was not read):
   and turns 12,318.5 into 2,614.0 on the HIV table) cannot be built.
 - **Names** use Rcapture's bracket notation with list *positions* 1..k (the first column of the
   table is 1): ``[12,13,14]`` is lists 1-2, 1-3 and 1-4 interacting, ``[13,14,2]`` adds list 2
-  on its own, and independence is ``Mt``. From ten lists on, positions have two digits and are
-  written with dots inside a term (``[1.10,2]``). Heterogeneity is appended: ``[12,13,14] +
-  Darroch`` adds the covariate ``h = c**2 / 2``, ``+ Poisson`` adds ``h = 2**c - 1``
-  (Rcapture's default Poisson2), where ``c`` is the number of lists a pattern is on.
+  on its own, and independence is ``Mt``. From ten lists on, positions may have two digits,
+  so the positions inside a term are joined by colons (``[1:10,2:3,4,...]``). Heterogeneity
+  is appended: ``[12,13,14] + Darroch`` adds the covariate ``h = c**2 / 2``, ``+ Poisson``
+  adds ``h = 2**c - 1`` (Rcapture's default Poisson2), where ``c`` is the number of lists a
+  pattern is on.
 - **Criteria** are Rcapture's: ``AIC = -2 loglik + 2 p`` and ``BIC = -2 loglik + ln(n) p`` with
   the full Poisson log-likelihood, ``p`` the number of parameters including the intercept and
   ``n`` the number of people observed.
@@ -41,10 +42,11 @@ the researcher is told.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Final, Literal
@@ -86,12 +88,14 @@ TOP_MODELS: Final = 10
 """Models listed in an estimate's details."""
 MAX_ITERATIONS: Final = 100
 STEP_TOLERANCE: Final = 1e-10
-VANISHING: Final = 1e-9
-"""A fitted count this small (relative to the largest count) means a parameter ran to infinity."""
+VANISHING: Final = 1e-8
+"""A fitted count this small (in people) means a parameter ran off to infinity."""
 UNBOUNDED: Final = 1e6
 """A Poisson N̂ beyond this many times n is taken as unbounded when searching the profile."""
 BATCH: Final = 2048
-"""Models fitted together; bounds the memory of one batch to a few megabytes per list."""
+"""At most this many models are fitted together."""
+BATCH_FLOATS: Final = 2**24
+"""And their design matrices hold at most this many numbers (128 MB), for many lists."""
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,7 @@ def _bracket(k: int, generators: tuple[Term, ...]) -> str:
         return "Mt"
     covered = {j for term in generators for j in term}
     parts = sorted([*generators, *((j,) for j in range(k) if j not in covered)])
-    separator = "." if k >= 10 else ""
+    separator = ":" if k >= 10 else ""
     return "[" + ",".join(separator.join(str(j + 1) for j in term) for term in parts) + "]"
 
 
@@ -213,7 +217,7 @@ def _parse_heterogeneity(name: str, word: str | None) -> Heterogeneity:
 
 def _parse_term(k: int, name: str, text: str) -> Term:
     text = text.strip()
-    digits = text.split(".") if k >= 10 else list(text)
+    digits = text.split(":") if k >= 10 else list(text)
     if not text or not all(d.isdigit() for d in digits):
         raise BadTable(f"model {name!r}: term {text!r} is not a list of list positions")
     positions = [int(d) for d in digits]
@@ -353,7 +357,7 @@ def _newton(
         if active.size == 0:
             break
     mu_all = np.exp(np.minimum(_linear(x, beta), 700.0)) * cells
-    vanishing = ((mu_all < VANISHING * max(float(y.max()), 1.0)) & (cells > 0)).any(axis=1)
+    vanishing = ((mu_all < VANISHING) & (cells > 0)).any(axis=1)
     return _Batch(beta, mu_all, converged & ~vanishing)
 
 
@@ -497,13 +501,21 @@ def _statistics(y: FloatArray, x: FloatArray, keep: FloatArray, batch: _Batch) -
     y_log_mu = (np.where(y > 0, y, 0.0) * np.log(safe_mu)).sum(axis=1)
     deviance = 2.0 * (y_log_y - y_log_mu - y.sum() + mu.sum(axis=1))
     loglik = y_log_mu - mu.sum(axis=1) - special.gammaln(y + 1.0).sum()
-    information = _information(x, mu, _dropped(x, keep))
-    try:
-        variance = np.linalg.inv(information)[:, 0, 0]
-    except np.linalg.LinAlgError:
-        variance = np.full(n0.shape, np.nan)
+    variance = _intercept_variance(_information(x, mu, _dropped(x, keep)))
     se = np.sqrt(np.maximum(n0 + n0**2 * variance, 0.0))
     return _Stats(n0, np.maximum(deviance, 0.0), loglik, se)
+
+
+def _intercept_variance(information: FloatArray) -> FloatArray:
+    """The intercept's variance per model; NaN where the information is singular."""
+    try:
+        return np.asarray(np.linalg.inv(information)[:, 0, 0], dtype=np.float64)
+    except np.linalg.LinAlgError:
+        variance = np.full(information.shape[0], np.nan)
+        for m, matrix in enumerate(information):
+            with contextlib.suppress(np.linalg.LinAlgError):
+                variance[m] = np.linalg.inv(matrix)[0, 0]
+        return variance
 
 
 def _result(
@@ -560,15 +572,24 @@ def _fit_warnings(
     return warnings
 
 
-def _unidentifiable(table: CaptureTable, spec: _Spec, parameters: int) -> Fit:
+def _unidentifiable(table: CaptureTable, spec: _Spec, parameters: int, empty: bool) -> Fit:
+    """A model whose parameters the observed cells cannot determine: no estimate, one warning."""
     size = 2**table.k - 1
-    reason = (
-        "it includes the interaction of all lists, which is exactly what the people on no "
-        "list would reveal"
-        if (1 << table.k) - 1 in spec.interactions
-        else f"its {parameters} parameters cannot all be told apart from {size} observed "
-        "patterns (some are combinations of others)"
-    )
+    if (1 << table.k) - 1 in spec.interactions:
+        reason = (
+            "it includes the interaction of all lists, which is exactly what the people on no "
+            "list would reveal"
+        )
+    elif empty:
+        reason = (
+            "once the patterns of its empty margins are fitted as zero, the patterns left "
+            "cannot tell its remaining parameters apart"
+        )
+    else:
+        reason = (
+            f"its {parameters} parameters cannot all be told apart from {size} observed "
+            "patterns (some are combinations of others)"
+        )
     return Fit(
         model=_name(table.k, spec),
         terms=spec.generators,
@@ -603,23 +624,27 @@ def fit(
 def _fit_specs(table: CaptureTable, specs: Sequence[_Spec]) -> list[Fit]:
     """Fit many models, in batches of models with the same number of parameters."""
     margins = _margins(table)
-    prepared = [_prepare(table, spec, False, margins) for spec in specs]
+    y = table.observed_counts().astype(np.float64)
     results: list[Fit | None] = [None] * len(specs)
     by_width: dict[int, list[int]] = {}
-    for i, (x, _, _) in enumerate(prepared):
-        by_width.setdefault(x.shape[1], []).append(i)
-    y = table.observed_counts().astype(np.float64)
+    for i, spec in enumerate(specs):
+        width = 1 + table.k + len(spec.interactions) + (spec.heterogeneity != "none")
+        by_width.setdefault(width, []).append(i)
     for width, members in sorted(by_width.items()):
-        for start in range(0, len(members), BATCH):
-            chunk = members[start : start + BATCH]
+        size = max(1, min(BATCH, BATCH_FLOATS // (y.size * width)))
+        for start in range(0, len(members), size):
+            chunk = members[start : start + size]
+            prepared = {i: _prepare(table, specs[i], False, margins) for i in chunk}
             ranks = _ranks(table.k, [specs[i] for i in chunk], [prepared[i][0] for i in chunk])
-            good = [
-                i
-                for i, rank in zip(chunk, ranks, strict=True)
-                if rank == width and (prepared[i][1].all() or _free(*prepared[i][:2]))
-            ]
-            for i in set(chunk) - set(good):
-                results[i] = _unidentifiable(table, specs[i], width)
+            good = []
+            for i, rank in zip(chunk, ranks, strict=True):
+                x, keep, _ = prepared[i]
+                if rank < width:
+                    results[i] = _unidentifiable(table, specs[i], width, empty=False)
+                elif not (keep.all() or _free(x, keep)):
+                    results[i] = _unidentifiable(table, specs[i], width, empty=True)
+                else:
+                    good.append(i)
             if good:
                 _fit_batch(table, specs, prepared, good, y, results)
     return [r for r in results if r is not None]
@@ -649,7 +674,7 @@ def _ranks(k: int, specs: Sequence[_Spec], designs: Sequence[FloatArray]) -> lis
 def _fit_batch(
     table: CaptureTable,
     specs: Sequence[_Spec],
-    prepared: Sequence[tuple[FloatArray, FloatArray, list[str]]],
+    prepared: Mapping[int, tuple[FloatArray, FloatArray, list[str]]],
     chunk: list[int],
     y: FloatArray,
     results: list[Fit | None],

@@ -167,6 +167,16 @@ def test_a_posterior_running_off_the_grid_is_warned_about(five: CaptureTable) ->
     assert "cuts the posterior off below" in " ".join(late.warnings)
 
 
+def test_the_default_grid_grows_until_the_posterior_fits_on_it() -> None:
+    hiv = _table("rcapture_hiv_rome_4lists.csv")  # N near 11,000: six times the observed
+    short = dga.posterior(hiv, missing=dga.default_missing(hiv.observed))
+    assert short.tail_share()[1] > dga.TRUNCATION_SHARE
+    grown = dga.estimate(hiv)
+    assert grown.warnings == ()
+    assert grown.details["missing_grid"]["to"] > dga.default_missing(hiv.observed)[-1]
+    assert grown.estimate > short.median
+
+
 def test_scaling_the_counts_by_three_roughly_triples_the_median(five: CaptureTable) -> None:
     one = dga.estimate(five)
     tripled = dga.estimate(five.scaled(3))

@@ -925,6 +925,11 @@ def _maximise(profile: _Profile, model: str, poisson: float) -> tuple[float, flo
 
 
 def _upper(profile: _Profile, top: float, best: float, cut: float) -> float:
+    """Where the profile falls ``cut`` below its top, right of it; infinite if it never does.
+
+    The search doubles the distance from the top (up to 2**29 times the distance from n)
+    until the profile has fallen far enough, then finds the crossing by root finding.
+    """
     low, width = top, max(top - profile.n, 1.0)
     for doubling in range(30):
         high = top + width * 2.0**doubling
@@ -939,6 +944,7 @@ def _upper(profile: _Profile, top: float, best: float, cut: float) -> float:
 def _curve(
     profile: _Profile, n: float, top: float, best: float, lower: float, upper: float
 ) -> Curve:
+    """The relative profile likelihood on 201 points over the interval and a quarter more."""
     reach = (upper if math.isfinite(upper) else top + 4.0 * (top - lower) + 10.0) - lower
     grid = np.linspace(max(n, lower - 0.25 * reach), lower + 1.25 * reach, 201)
     heights = np.array([math.exp(min(profile(float(v)) - best, 0.0)) for v in grid])
@@ -975,8 +981,8 @@ def estimate(
     warnings = list(selected.warnings)
     if not math.isfinite(upper):
         warnings.append(
-            "the 95% interval is open at the top: the data do not rule out any number of "
-            "people on no list beyond the lower bound"
+            "the 95% interval is open at the top: the data rule out no total, however "
+            "large, above the lower bound"
         )
     return Estimate(
         method="loglinear",
@@ -987,7 +993,7 @@ def estimate(
         observed=table.observed,
         model=selected.model,
         warnings=tuple(warnings),
-        details=_details(criterion, heterogeneity, model, ranked, selected),
+        details=_details(table.k, criterion, heterogeneity, model, ranked, selected),
         curve=curve,
     )
 
@@ -1008,6 +1014,7 @@ def _summary(f: Fit) -> dict[str, object]:
 
 
 def _details(
+    k: int,
     criterion: Criterion,
     heterogeneity: str,
     forced: str | None,
@@ -1019,6 +1026,11 @@ def _details(
         "heterogeneity": heterogeneity,
         "selected_by": "user" if forced is not None else criterion,
         "models_compared": len(ranked),
+        "search": (
+            f"every hierarchical model with interactions up to order {min(3, k - 1)}"
+            if k <= ENUMERATE_UP_TO
+            else "stepwise over two-way interactions, from independence"
+        ),
         "ranking": [_summary(f) for f in ranked[:TOP_MODELS]],
         "selected": _summary(selected),
         "poisson_estimate": _number(selected.n_hat),

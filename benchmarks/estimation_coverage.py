@@ -2,12 +2,13 @@
 
     .venv/bin/python benchmarks/estimation_coverage.py [--replicates 50] [--seed 1]
         [--scenarios 3x500,3x2000,4x2000,4x10000,5x2000,5x10000]
-        [--iterations 10000] [--burn-in 5000] [--chains 4] [--nice 10]
+        [--iterations 20000] [--burn-in 5000] [--chains 4] [--nice 10]
 
 For each scenario of ``tests/estimation/simulate.py`` (3, 4 and 5 lists; populations of 500
 to 10,000 drawn from latent-class models with heterogeneity and list dependence, a quarter of
 the people on no list), draws ``--replicates`` populations of known size, runs
-``refugium.estimation.lcmcr.estimate`` on each, and prints:
+``refugium.estimation.lcmcr.estimate`` on each (the sampler's defaults unless told otherwise;
+``--iterations 10000`` halves the time), and prints:
 
 - coverage: the share of replicates whose 95% interval holds the true N (about 95% for a
   calibrated method; with 50 replicates, 0.95 ± 0.06 is sampling noise);

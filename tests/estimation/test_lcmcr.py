@@ -179,6 +179,17 @@ def test_coverage_of_the_95_percent_interval_on_simulated_populations() -> None:
     assert np.mean(np.abs(errors)) < 0.05, errors
 
 
+def test_one_class_is_the_independence_model() -> None:
+    """With K* = 1 the model is Mt (lists independent, everyone alike), whose maximum-likelihood
+    N̂ on the Allegheny County table is 3,738.5 (Rcapture ``closedp.t``, analysis.md §2.3); the
+    posterior under flat priors and p(N) ∝ 1/N must sit on it."""
+    table = read_table(DATA / "rcapture_lesbian_allegheny_4lists.csv")[None]
+    result = lcmcr.estimate(table, seed=1, classes=1, **QUICK)
+    assert result.estimate == pytest.approx(3_738.5, rel=0.02)
+    assert result.lower < 3_738.5 < result.upper
+    assert result.model == "latent classes, K* = 1, α ~ Gamma(0.25, 0.25)"
+
+
 @pytest.mark.parametrize(
     "name", ["dga_madigan_york_5lists.csv", "rcapture_hiv_rome_4lists.csv"], ids=["M&Y", "HIV"]
 )

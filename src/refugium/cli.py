@@ -753,6 +753,16 @@ def cmd_link(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("a whole number from 1 up")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -768,7 +778,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
 
-    from refugium.estimation.run import METHODS, estimate_tables
+    from refugium.estimation.run import METHODS, Options, estimate_tables
     from refugium.estimation.table import BadTable, read_table
 
     try:
@@ -782,7 +792,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     def progress(stage: str) -> None:
         print(f"estimate: [{time.perf_counter() - started:6.1f} s] {stage}", file=sys.stderr)
 
-    results = estimate_tables(tables, methods, seed=seed, progress=None if args.json else progress)
+    options = Options(seed=seed, iterations=args.iterations)
+    results = estimate_tables(tables, methods, options, progress=None if args.json else progress)
     if args.method != "all" and all(r.estimate != r.estimate for r in results):
         raise BadInput("; ".join(dict.fromkeys(w for r in results for w in r.warnings)))
     if args.plot:
@@ -1104,6 +1115,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="estimate each value of this column separately, then all together")
     p.add_argument("--seed", type=_seed, metavar="N",
                    help="seed for the latent-class sampler (default: a random one, printed)")
+    p.add_argument("--iterations", type=_positive, metavar="N",
+                   help="latent-class sweeps kept per chain (default 20,000); more when it"
+                   " warns that the chains have not converged")
     p.add_argument("--json", action="store_true",
                    help="print a JSON list, one object per method and stratum")
     p.add_argument("--plot", metavar="FILE.png",

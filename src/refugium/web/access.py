@@ -76,6 +76,9 @@ POLICIES: dict[str, str] = {
     "matches:pair": "desk-member:documentation",
     "matches:confirm": "desk-member:documentation",
     "matches:reject": "desk-member:documentation",
+    # estimates of the total number of victims from the documentation database
+    "estimates:home": "desk-member:documentation",
+    "estimates:table": "desk-member:documentation",
 }
 
 View = Callable[..., HttpResponseBase]

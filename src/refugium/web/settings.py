@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "refugium.web.records",
     "refugium.web.evidence",
     "refugium.web.matches",
+    "refugium.web.estimates",
 ]
 
 MIDDLEWARE = [

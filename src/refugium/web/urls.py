@@ -9,6 +9,7 @@ urlpatterns = [
     path("records/", include("refugium.web.records.urls")),
     path("evidence/", include("refugium.web.evidence.urls")),
     path("duplicates/", include("refugium.web.matches.urls")),
+    path("estimates/", include("refugium.web.estimates.urls")),
     *i18n_patterns(path("", include("refugium.web.intake.urls")), prefix_default_language=False),
 ]
 

@@ -12,7 +12,8 @@ import pytest
 from refugium.errors import BadInput
 from refugium.estimation.table import read_table
 from refugium.web.estimates import services as estimates
-from refugium.web.records.models import Term
+from refugium.web.records import services
+from refugium.web.records.models import Source, Term
 from tests.web.estimates.conftest import EXPECTED, World
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +121,11 @@ def test_sources_are_chosen_by_code_two_to_fifteen(ws, world) -> None:  # type: 
         estimates.sources_by_code(ws, [s1])
     with pytest.raises(BadInput, match="no source"):
         estimates.sources_by_code(ws, [s1, "S-9999"])
+    extra = [services.save(ws, Source(), {"title": f"Invented list {n}"}) for n in range(13)]
+    sixteen = [s1, s2, world.sources["S3"].code, *(s.code for s in extra)]
+    assert len(estimates.sources_by_code(ws, sixteen[:15])) == 15
+    with pytest.raises(BadInput, match="16 source"):
+        estimates.sources_by_code(ws, sixteen)
     offered = estimates.candidate_sources(ws)
     assert [(s.code, n) for s, n in offered] == [
         (s1, 11),

@@ -10,6 +10,8 @@ from django.test import Client
 
 from refugium.web.accounts import services as accounts
 from refugium.web.estimates import services as estimates
+from refugium.web.records import services
+from refugium.web.records.models import Source
 from tests import factories
 from tests.web.desk.conftest import audit_entries
 from tests.web.estimates.conftest import World
@@ -65,8 +67,13 @@ def test_an_estimate_shows_its_interval_caveats_and_warnings(signed_in, world) -
     for method in ("Log-linear models", "Model averaging over graphs (dga)"):
         assert method in text
     assert "Latent classes" not in text
-    for kind in ("maximum likelihood (MLE)", "posterior median"):
+    for kind in ("(MLE)", "(posterior median)"):
         assert kind in text
+    assert "The latent-class model was not run" in text
+    # Lists are numbered as the models name them: 1 is S1, 2 is S2, 3 is S3.
+    s1, s3 = world.codes("S1", "S3")
+    for row in (f"<td>1</td><td>{s1}</td><td>8</td>", f"<td>3</td><td>{s3}</td><td>5</td>"):
+        assert row in text
     # Every figure comes with its interval: "lower – upper" in the cell after the estimate.
     intervals = re.findall(r"<td>([\d,]+|open) – ([\d,]+|open)</td>", text)
     assert len(intervals) == 2
@@ -139,7 +146,7 @@ def test_form_errors_are_shown_beside_their_fields(signed_in, world) -> None:  #
     bad = browser.post("/estimates/", _form(world, month_to="2017/02", region="atlantis"))
     assert bad.status_code == 400
     assert "Write a month as YYYY-MM" in bad.content.decode()
-    more = browser.post("/estimates/", _form(world, "S1", more_sources="S-9999"))
+    more = browser.post("/estimates/", _form(world, "S1", more_sources="S-0002 S-9999"))
     assert "no source &#x27;S-9999&#x27; on this desk" in more.content.decode()
     assert not [e for e in audit_entries() if e[1].startswith("records.estimate")]
 
@@ -161,6 +168,7 @@ def test_the_latent_class_model_runs_only_when_asked(signed_in, world, monkeypat
     assert page.status_code == 200
     text = page.content.decode()
     assert "Latent classes (lcmcr)" in text
+    assert "The latent-class model was not run" not in text
     assert len(re.findall(r"<td>([\d,]+|open) – ([\d,]+|open)</td>", text)) == 3
     entries = audit_entries()
     assert ("admin", "records.estimate", SCOPE + "ldc", _numbers(world, "S1", "S2", "S3")) in (
@@ -187,3 +195,50 @@ def test_posts_need_the_csrf_token(signed_in, world) -> None:  # type: ignore[no
     strict.cookies = signed_in().cookies
     assert strict.post("/estimates/", _form(world)).status_code == 403
     assert strict.post("/estimates/table/", _form(world)).status_code == 403
+
+
+def test_a_method_that_cannot_run_says_why_beside_the_others(signed_in, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from refugium.estimation import run
+    from refugium.estimation.table import BadTable
+
+    def refuses(table, options):  # type: ignore[no-untyped-def]
+        raise BadTable("6 lists: dga handles at most 5")
+
+    monkeypatch.setitem(run.RUNNERS, "dga", refuses)  # type: ignore[index]
+    page = signed_in().post("/estimates/", _form(world))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "not estimated" in text
+    assert "Warning: not estimated: 6 lists: dga handles at most 5" in text
+    assert len(re.findall(r"<td>([\d,]+|open) – ([\d,]+|open)</td>", text)) == 1
+
+
+def test_a_computation_that_fails_shows_the_counts_not_an_error_page(
+    signed_in, world, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    def fails(population, methods, seed):  # type: ignore[no-untyped-def]
+        raise FloatingPointError("overflow")
+
+    monkeypatch.setattr(estimates, "estimate", fails)
+    page = signed_in().post("/estimates/", _form(world))
+    assert page.status_code == 409
+    text = page.content.decode()
+    assert "the estimation failed (FloatingPointError)" in text
+    assert "<dd>13</dd>" in text
+    assert "Download the pattern table (CSV)" in text
+    assert "Estimates of the total" not in text
+
+
+def test_the_latent_class_model_is_refused_where_it_would_take_minutes(
+    signed_in, ws, world
+) -> None:  # type: ignore[no-untyped-def]
+    browser = signed_in()
+    stratified = browser.post("/estimates/", _form(world, strata="region", latent_classes="on"))
+    assert stratified.status_code == 400
+    assert "without strata only" in stratified.content.decode()
+    extra = [services.save(ws, Source(), {"title": f"Invented list {n}"}) for n in range(6)]
+    nine = _form(world, latent_classes="on", more_sources=" ".join(s.code for s in extra))
+    many = browser.post("/estimates/", nine)
+    assert many.status_code == 400
+    assert "on at most 8 lists" in many.content.decode()
+    assert not [e for e in audit_entries() if e[1].startswith("records.estimate")]

@@ -7,6 +7,7 @@ an error page.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -51,7 +52,9 @@ class EstimateForm(forms.Form):
         label=_("Other sources by code"),
         required=False,
         max_length=300,
-        help_text=_("For sources not offered above, separated by commas: S-0042, S-0107."),
+        help_text=_(
+            "For sources not offered above, separated by commas or spaces: S-0042, S-0107."
+        ),
     )
     month_from = forms.CharField(label=_("From month (YYYY-MM)"), required=False, max_length=7)
     month_to = forms.CharField(label=_("To month (YYYY-MM)"), required=False, max_length=7)
@@ -82,6 +85,7 @@ class EstimateForm(forms.Form):
     latent_classes = forms.BooleanField(
         label=_("Also run the latent-class model (takes about 15 to 30 seconds)"),
         required=False,
+        help_text=_("On up to 8 lists and without strata; the others are ready in seconds."),
     )
     seed = forms.IntegerField(
         label=_("Seed of the latent-class sampler"),
@@ -137,15 +141,39 @@ class EstimateForm(forms.Form):
         if first and last and first > last:
             self.add_error("month_to", _("The period ends before it starts."))
         codes = list(data.get("sources") or [])
-        codes += [c for c in (data.get("more_sources") or "").replace(";", ",").split(",") if c]
+        codes += re.split(r"[\s,;]+", data.get("more_sources") or "")
         codes = [c.strip() for c in codes if c.strip()]
         try:
             data["lists"] = services.sources_by_code(self.ws, codes)
         except BadInput as error:
             self.add_error("sources", error.message)
+        self._check_latent_classes(data)
         if data.get("seed") is None:
             data["seed"] = services.DEFAULT_SEED
         return data
+
+    def _check_latent_classes(self, data: dict[str, Any]) -> None:
+        """The sampler runs in the request: only where it ends in well under a minute."""
+        if not data.get("latent_classes"):
+            return
+        if data.get("strata"):
+            self.add_error(
+                "latent_classes",
+                _(
+                    "The latent-class model runs here without strata only (each stratum "
+                    "takes as long again): download the pattern table and run refugium "
+                    "estimate with --strata for it."
+                ),
+            )
+        elif len(data.get("lists") or ()) > services.LCMCR_MAX_LISTS:
+            self.add_error(
+                "latent_classes",
+                _(
+                    "The latent-class model runs here on at most %(most)s lists (more take "
+                    "minutes): download the pattern table and run refugium estimate for it."
+                )
+                % {"most": services.LCMCR_MAX_LISTS},
+            )
 
     def scope(self) -> services.Scope:
         data = self.cleaned_data

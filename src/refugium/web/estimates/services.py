@@ -66,6 +66,10 @@ DEFAULT_SEED: Final = 2017
 LCMCR_ITERATIONS: int | None = None
 """Sweeps a chain for the latent-class sampler; ``None`` is the library's default (the
 tests set a tiny number)."""
+LCMCR_MAX_LISTS: Final = 8
+"""The latent-class sampler runs in the request: about 20 s on 3 to 5 lists with the default
+sweeps, 35 s or so on 8, minutes on 12 (beyond the server's 120 s worker timeout). More
+lists, or strata (one run each), are for ``refugium estimate`` on the downloaded table."""
 NO_TERM: Final = "(none)"
 """The stratum of acts with no region (or no type): not a slug, so no term key can clash."""
 STRATA: Final = {"region": "regions", "act_type": "act-types"}
@@ -152,10 +156,11 @@ def sources_by_code(ws: records.Workspace, codes: Iterable[str]) -> tuple[Source
 def candidate_sources(ws: records.Workspace) -> list[tuple[Source, int]]:
     """Sources that name at least one Person (the only ones that can be lists), with how many
     Persons each names, most first."""
+    merged = merged_into(ws)
     counts: dict[int, set[int]] = defaultdict(set)
     named = Information.objects.filter(desk=ws.desk, person__isnull=False)
     for source_id, person_id in named.values_list("source_id", "person_id"):
-        counts[source_id].add(person_id)
+        counts[source_id].add(merged.get(person_id, person_id))
     rows = Source.objects.filter(desk=ws.desk, pk__in=list(counts)).in_bulk()
     return sorted(
         ((rows[pk], len(persons)) for pk, persons in counts.items() if pk in rows),

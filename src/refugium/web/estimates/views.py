@@ -56,7 +56,7 @@ METHOD_NAMES = {
     "dga": _("Model averaging over graphs (dga)"),
     "lcmcr": _("Latent classes (lcmcr)"),
 }
-KIND_NAMES = {"mle": _("maximum likelihood (MLE)"), "posterior median": _("posterior median")}
+KIND_NAMES = {"mle": _("MLE"), "posterior median": _("posterior median")}
 
 
 def _ws(request: HttpRequest) -> records.Workspace:
@@ -113,6 +113,7 @@ def home(request: HttpRequest) -> HttpResponse:
             shown=_scope(ws, scope),
             population=population,
             totals=_totals(population),
+            hidden=_hidden(request, form),
         )
     return _page(
         request,
@@ -120,7 +121,9 @@ def home(request: HttpRequest) -> HttpResponse:
         shown=_scope(ws, scope),
         population=population,
         totals=_totals(population),
+        hidden=_hidden(request, form),
         groups=_groups(ws, population, results),
+        latent_classes=services.SLOW_METHOD in methods,
         seed=seed,
         command=_command(scope, seed),
     )
@@ -175,8 +178,22 @@ def _scope(ws: records.Workspace, scope: services.Scope) -> dict[str, Any]:
     }
 
 
-def _totals(population: services.Population) -> list[tuple[str, int]]:
-    return list(population.list_totals.items())
+def _totals(population: services.Population) -> list[tuple[int, str, int]]:
+    """Each list's position (the models' numbers: ``[12,3]``, ``{1}{2,3}``), code and size."""
+    return [
+        (position, code, count)
+        for position, (code, count) in enumerate(population.list_totals.items(), start=1)
+    ]
+
+
+def _hidden(request: HttpRequest, form: EstimateForm) -> list[tuple[str, str]]:
+    """The posted scope again, for the download button (ids would clash with the form's)."""
+    return [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name in form.fields
+        for value in values
+    ]
 
 
 def _stratum_label(ws: records.Workspace, strata: str, stratum: str | None) -> str:

@@ -242,3 +242,21 @@ def test_the_latent_class_model_is_refused_where_it_would_take_minutes(
     assert many.status_code == 400
     assert "on at most 8 lists" in many.content.decode()
     assert not [e for e in audit_entries() if e[1].startswith("records.estimate")]
+
+
+def test_too_many_lists_for_the_page_give_the_table_for_the_cli(
+    signed_in, world, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(estimates, "PAGE_MAX_LISTS", 2)
+
+    def never(population, methods, seed):  # type: ignore[no-untyped-def]
+        raise AssertionError("estimated in the request")
+
+    monkeypatch.setattr(estimates, "estimate", never)
+    page = signed_in().post("/estimates/", _form(world))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Not estimated here: on more than 2 lists" in text
+    assert "<dd>13</dd>" in text
+    assert "Download the pattern table (CSV)" in text
+    assert "Estimates of the total" not in text

@@ -43,9 +43,10 @@ class EstimateForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_(
-            "From 2 to 15. Each source is one list: a victim is on it when an Information "
-            "record links the source to that person. Only sources that name at least one "
-            "person are offered."
+            "From 2 to 15 (estimated here on up to 12; the table of more is for the command "
+            "line). Each source is one list: a victim is on it when an Information record "
+            "links the source to that person. Only sources that name at least one person are "
+            "offered."
         ),
     )
     more_sources = forms.CharField(

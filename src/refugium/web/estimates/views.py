@@ -16,8 +16,12 @@ Design (issue 8's last item; docs/estimation.md says what an estimate assumes):
   lists open without an audit entry (docs/data-model.md), as the records lists do.
 - **Methods**: log-linear and dga always (under a few seconds on up to five lists); the
   latent-class sampler only when asked, since it runs in the request for about 15 to 30
-  seconds. The seed is a field, ``services.DEFAULT_SEED`` unless changed, and is shown with
-  the command that repeats the figures from the downloaded pattern table.
+  seconds, and only without strata on up to ``services.LCMCR_MAX_LISTS`` lists. Everything
+  runs in the request (a gunicorn worker, 120 s timeout), so on more than
+  ``services.PAGE_MAX_LISTS`` lists the page shows the table and its download and leaves the
+  estimate to ``refugium estimate``. The seed is a field, ``services.DEFAULT_SEED`` unless
+  changed, and is shown with the command that repeats the figures from the downloaded
+  pattern table.
 - **Never a bare number**: the result shows, for each stratum and method, the estimate, its
   kind, its 95% interval, the observed count, the model and every warning, under the caveats
   in plain words, and beside the victims the table leaves out (on no chosen list, linked to
@@ -101,6 +105,16 @@ def home(request: HttpRequest) -> HttpResponse:
         population = services.population(ws, scope)
     except services.NothingToEstimate as nothing:
         return _page(request, form, status=409, error=nothing.message, shown=_scope(ws, scope))
+    if len(scope.sources) > services.PAGE_MAX_LISTS:
+        return _page(
+            request,
+            form,
+            notice=_too_many(),
+            shown=_scope(ws, scope),
+            population=population,
+            totals=_totals(population),
+            hidden=_hidden(request, form),
+        )
     try:
         results = services.estimate(population, methods, seed)
     except Exception as failed:  # numerical libraries raise many kinds; the page says so
@@ -147,6 +161,16 @@ def table(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(services.pattern_csv(population), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{CSV_NAME}"'
     return response
+
+
+def _too_many() -> str:
+    return str(
+        _(
+            "Not estimated here: on more than %(most)s lists the log-linear model search takes "
+            "minutes. Download the pattern table and run refugium estimate on it."
+        )
+        % {"most": services.PAGE_MAX_LISTS}
+    )
 
 
 # --- Showing --------------------------------------------------------------------------------

@@ -1,0 +1,263 @@
+"""The provocation watchlist: every written form matches, neighbours do not, nothing plaintext
+(issue 9, "Provocation flags")."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from refugium.crypto import DecryptionFailed
+from refugium.errors import BadInput
+from refugium.web.accounts import services as accounts
+from refugium.web.casework import services
+from refugium.web.casework.models import WatchlistEntry
+from refugium.web.desk import services as desk_services
+from tests import factories
+
+FORMS = ["+7 (928) 555-12-34", "89285551234", "8 928 555 12 34", "+79285551234", "8-928-555-12-34"]
+REASON = "Seized from the phone of a detainee, Argun, March 2017 — MARKER-REASON-7731"
+
+
+def _audit_actions() -> list[tuple[str, str, str]]:
+    from refugium.web.core.auditing import audit_log
+
+    bodies = [entry["body"] for entry in audit_log().entries()]
+    return [(b["action"], b["object"]["type"], b["object"]["id"]) for b in bodies]
+
+
+@pytest.mark.parametrize("listed", FORMS)
+def test_a_contact_listed_in_one_form_matches_in_every_other(
+    cw: services.Workspace, listed: str
+) -> None:
+    entry, created = services.add_to_watchlist(cw, listed, "phone", REASON)
+    assert created is True
+    matches = services.check_contacts(cw, [(form, "phone") for form in FORMS])
+    assert [m.entry.pk for m in matches] == [entry.pk] * len(FORMS)
+    assert {m.reason for m in matches} == {REASON}
+    assert [m.identifier for m in matches] == FORMS
+
+
+def test_the_kind_is_guessed_when_not_given(cw: services.Workspace) -> None:
+    entry, _ = services.add_to_watchlist(cw, "8 928 555 12 34", None, REASON)
+    assert entry.kind == "phone"
+    assert [m.entry.pk for m in services.check_contacts(cw, [("+79285551234", None)])] == [entry.pk]
+
+
+def test_a_neighbouring_number_does_not_match(cw: services.Workspace) -> None:
+    services.add_to_watchlist(cw, "+7 (928) 555-12-34", "phone", REASON)
+    assert services.check_contacts(cw, [("+79285551235", "phone")]) == []
+    assert services.check_contacts(cw, [("8 928 555 12 33", "phone")]) == []
+
+
+def test_kinds_are_kept_apart(cw: services.Workspace) -> None:
+    services.add_to_watchlist(cw, "@lure_bot", "telegram", REASON)
+    assert services.check_contacts(cw, [("lure_bot", "other")]) == []
+    assert len(services.check_contacts(cw, [("https://t.me/Lure_Bot", "telegram")])) == 1
+
+
+def test_telegram_and_email_match_across_forms(cw: services.Workspace) -> None:
+    services.add_to_watchlist(cw, "@Lure_Bot", "telegram", "lure")
+    services.add_to_watchlist(cw, "Lure@Mail.RU", "email", "officer")
+    matches = services.check_contacts(cw, [("t.me/lure_bot", None), ("lure@mail.ru", None)])
+    assert [m.reason for m in matches] == ["lure", "officer"]
+
+
+def test_the_same_contact_twice_is_one_entry_with_both_reasons(cw: services.Workspace) -> None:
+    first, created = services.add_to_watchlist(cw, "89285551234", "phone", "seized phone")
+    again, created_again = services.add_to_watchlist(cw, "+7 928 555-12-34", "phone", "lure")
+    same, created_third = services.add_to_watchlist(cw, "+79285551234", "phone", "lure")
+    assert (created, created_again, created_third) == (True, False, False)
+    assert first.pk == again.pk == same.pk
+    assert WatchlistEntry.objects.count() == 1
+    assert services.watchlist_size(cw.desk) == 1
+    [match] = services.check_contacts(cw, [("89285551234", "phone")])
+    assert match.reason == "seized phone\nlure"
+
+
+def test_a_contact_listed_before_a_key_rotation_still_matches(
+    cw: services.Workspace, org: factories.Org
+) -> None:
+    entry, _ = services.add_to_watchlist(cw, "89285551234", "phone", REASON)
+    factories.add_user(org, "rita", ["casework"])
+    accounts.revoke("rita", "casework")  # a new generation of the casework key
+    user, keyring = desk_services.unlock("admin", factories.ADMIN_PASSPHRASE)
+    rotated = services.workspace(user, keyring)
+    assert len(rotated.keys) == 2
+    [match] = services.check_contacts(rotated, [("+7 928 555 12 34", "phone")])
+    assert (match.entry.pk, match.reason) == (entry.pk, REASON)
+    again, created = services.add_to_watchlist(rotated, "8 928 555 12 34", "phone", REASON)
+    assert (again.pk, created) == (entry.pk, False)
+    result = services.add_many(
+        rotated, [("+79285551234", "phone", "x"), ("+79285551299", None, "y")]
+    )
+    assert (result.added, result.already_listed) == (1, 1)
+
+
+def test_each_add_is_audited_with_the_entry_number_only(cw: services.Workspace) -> None:
+    entry, _ = services.add_to_watchlist(cw, "89285551234", "phone", REASON)
+    services.add_to_watchlist(cw, "+79285551234", "phone", "second reason")
+    services.check_contacts(cw, [("89285551234", "phone")])
+    actions = [a for a in _audit_actions() if a[0].startswith("casework.")]
+    assert actions == [
+        ("casework.watchlist_add", "watchlist", str(entry.pk)),
+        ("casework.watchlist_reason", "watchlist", str(entry.pk)),
+        ("casework.watchlist_match", "watchlist", str(entry.pk)),
+    ]
+    log = settings.DATA.audit_log.read_bytes()
+    assert b"5551234" not in log
+    assert b"MARKER-REASON" not in log
+
+
+def test_a_user_without_casework_membership_can_neither_add_nor_check(
+    org: factories.Org,
+) -> None:
+    factories.add_user(org, "rita", ["casework"])  # waits for a grant: no key yet
+    factories.add_user(org, "omar", ["documentation"], passphrase="omar's long passphrase")
+    for name in ("rita", "omar"):
+        user, keyring = desk_services.unlock(name, org.passphrases[name])
+        with pytest.raises(services.NoAccess, match="not an active member of desk 'casework'"):
+            services.workspace(user, keyring)
+    with pytest.raises(services.NoAccess):
+        services.workspace(None, None)
+
+
+def test_a_workspace_of_another_desks_keys_cannot_read_the_reason(
+    cw: services.Workspace,
+) -> None:
+    entry, _ = services.add_to_watchlist(cw, "89285551234", "phone", REASON)
+    _user, keyring = desk_services.unlock("admin", factories.ADMIN_PASSPHRASE)
+    wrong = services.Workspace(desk=cw.desk, keys=keyring.desk_keys("intake"), actor="admin")
+    assert services.check_contacts(wrong, [("89285551234", "phone")]) == []
+    with pytest.raises(DecryptionFailed):
+        services.reason_of(wrong, entry)
+
+
+def test_a_reason_moved_to_another_row_does_not_open(cw: services.Workspace) -> None:
+    a, _ = services.add_to_watchlist(cw, "89285551234", "phone", REASON)
+    b, _ = services.add_to_watchlist(cw, "89285551299", "phone", "other")
+    b.reason = a.reason
+    with pytest.raises(DecryptionFailed):
+        services.reason_of(cw, b)
+
+
+@pytest.mark.parametrize(
+    ("identifier", "kind", "reason", "message"),
+    [
+        ("123", "phone", REASON, "not a possible phone number"),
+        ("89285551234", "fax", REASON, "no kind of contact"),
+        ("89285551234", "phone", "  ", "needs a reason"),
+        ("89285551234", "phone", "x" * 1001, "longer than 1000"),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_written(
+    cw: services.Workspace, identifier: str, kind: str, reason: str, message: str
+) -> None:
+    with pytest.raises(BadInput, match=message):
+        services.add_to_watchlist(cw, identifier, kind, reason)
+    assert WatchlistEntry.objects.count() == 0
+
+
+def test_the_plaintext_columns_are_coded(cw: services.Workspace) -> None:
+    services.add_to_watchlist(cw, "89285551234", "phone", REASON, today=date(2017, 4, 1))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {WatchlistEntry._meta.db_table}")  # noqa: S608
+        [row] = cursor.fetchall()
+    values = dict(zip([c[0] for c in cursor.description], row, strict=True))
+    assert values["kind"] == "phone"
+    assert values["origin"] == "manual"
+    assert str(values["added_on"]) == "2017-04-01"
+    assert values["digest"].startswith("k1:")
+    assert len(bytes(values["reason"])) % 64 == 1 + 8 + 12 + 16  # padded plaintext
+
+
+def test_add_many_skips_contacts_listed_before_and_repeats(cw: services.Workspace) -> None:
+    services.add_to_watchlist(cw, "89285551234", "phone", REASON)
+    result = services.add_many(
+        cw,
+        [
+            ("+7 928 555 12 34", "phone", "again"),
+            ("+7 928 555 12 35", "phone", "new"),
+            ("8 928 555 12 35", None, "repeat in the batch"),
+            ("@lure", None, "handle"),
+        ],
+    )
+    assert (result.added, result.already_listed) == (2, 2)
+    matches = services.check_contacts(cw, [("89285551235", "phone"), ("89285551234", "phone")])
+    assert [m.reason for m in matches] == ["new", REASON]
+    with pytest.raises(BadInput, match="item 2: not a possible phone number"):
+        services.add_many(cw, [("+79285551236", "phone", "ok"), ("123", "phone", "bad")])
+    assert services.watchlist_size(cw.desk) == 3
+
+
+def _seized_bytes() -> bytes:
+    name = Path(connection.settings_dict["NAME"])
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    files = [name, Path(f"{name}-wal"), Path(f"{name}-shm"), settings.DATA.audit_log]
+    return b"".join(p.read_bytes() for p in files if p.exists())
+
+
+def _written_forms(secret: str) -> list[bytes]:
+    raw = secret.encode("utf-8")
+    return [raw, secret.lower().encode(), secret.encode("utf-16-le"), base64.b64encode(raw)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_seized_database_holds_no_listed_contact_or_reason(
+    data_dir: object, django_db_blocker: object
+) -> None:
+    factories.make_org()
+    user, keyring = desk_services.unlock("admin", factories.ADMIN_PASSPHRASE)
+    cw = services.workspace(user, keyring)
+    services.add_to_watchlist(cw, "+7 (928) 555-12-34", "phone", REASON)
+    services.add_to_watchlist(cw, "@Lure_Bot_Marker", "telegram", "ЛОВУШКА-МАРКЕР бот полиции")
+    services.add_to_watchlist(cw, "officer.marker@mail.ru", "email", "named officer")
+    services.add_many(
+        cw, [(f"+7 928 444 {i:02d} {i:02d}", "phone", f"BULK-MARK-{i}") for i in range(20)]
+    )
+    secrets = [
+        *FORMS,
+        "9285551234",
+        "555-12-34",
+        "5551234",
+        "Lure_Bot_Marker",
+        "officer.marker",
+        "MARKER-REASON",
+        "ЛОВУШКА-МАРКЕР",
+        "BULK-MARK",
+        "79284440505",
+    ]
+    seized = _seized_bytes()
+    # The right files were read: the digests and the coded columns are there.
+    assert WatchlistEntry.objects.first().digest.encode() in seized  # type: ignore[union-attr]
+    hits = [s for s in secrets for form in _written_forms(s) if form in seized]
+    assert hits == []
+
+
+def test_every_column_of_the_app_is_declared_with_why_it_may_be_plaintext() -> None:
+    """As tests/web/records/test_schema.py does for the records: a new column must be
+    declared here, as coded, a keyed hash or sealed."""
+    from django.apps import apps
+
+    columns = {
+        "WatchlistEntry": {
+            "id": "row number",
+            "uid": "random, what the reason is bound to",
+            "desk": "coded",
+            "kind": "coded: phone, telegram, email, other",
+            "digest": "keyed hash of the contact",
+            "reason": "sealed",
+            "origin": "coded: manual or detained",
+            "origin_person": "a record link",
+            "added_on": "a day",
+            "added_by": "an account",
+        }
+    }
+    for model in apps.get_app_config("casework").get_models():
+        assert model.__name__ in columns, f"{model.__name__}: declare its columns here"
+        assert {f.name for f in model._meta.concrete_fields} == set(columns[model.__name__])

@@ -692,6 +692,40 @@ def cmd_evidence_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_casework(args: argparse.Namespace) -> Any:
+    """The casework desk unlocked with ``--user``'s passphrase (the web's access rule)."""
+    _require_initialised()
+    setup_django()
+    from refugium.web.casework import services
+    from refugium.web.desk.services import unlock
+
+    passphrase = read_passphrase(args, new=False, whose=args.user)
+    user, keyring = unlock(args.user, passphrase)
+    return services.workspace(user, keyring)
+
+
+def cmd_watchlist_add(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from refugium.web.casework import services
+
+    entry, created = services.add_to_watchlist(ws, args.identifier, args.kind, args.reason)
+    print(f"{'added' if created else 'already listed'}: entry {entry.pk}")
+    return 0
+
+
+def cmd_watchlist_check(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from refugium.web.casework import services
+
+    matches = services.check_contacts(ws, [(args.identifier, args.kind)])
+    for match in matches:
+        for reason in match.reason.splitlines():
+            print(f"flag: {_printable(reason, newlines=False)}")
+    if not matches:
+        print("no match")
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -1084,6 +1118,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("codes", nargs="+", metavar="CODE")
     p.add_argument("--out", required=True, metavar="DIR", help="the bundle folder to create")
     ev_user(p)
+
+    watchlist = add(sub, "watchlist", None,
+                    "the casework desk's provocation watchlist: contacts tied to detained "
+                    "people, seized phones, named officers or lures, stored only as keyed "
+                    "hashes (unlocked with --user's passphrase)")
+    wl_sub = watchlist.add_subparsers(dest="watchlist_command", metavar="ACTION",
+                                      parser_class=_Parser)
+    wl_sub.required = True
+
+    def watchlist_contact(p: argparse.ArgumentParser) -> None:
+        p.add_argument("identifier", metavar="IDENTIFIER",
+                       help="a phone number, Telegram username, e-mail address or other "
+                       "identifier, in any written form")
+        p.add_argument("--kind", choices=["phone", "telegram", "email", "other"],
+                       help="what the identifier is (default: guessed from how it looks)")
+        p.add_argument("--user", required=True, metavar="NAME",
+                       help="an active member of the casework desk")
+        passphrase_stdin(p)
+
+    p = add(wl_sub, "add", cmd_watchlist_add,
+            "list a contact with the reason (sealed); prints `added` or `already listed` "
+            "and the entry's number")
+    watchlist_contact(p)
+    p.add_argument("--reason", required=True, metavar="TEXT",
+                   help="who the contact is tied to and how (stored encrypted)")
+    p = add(wl_sub, "check", cmd_watchlist_check,
+            "check a contact against the watchlist: one line `flag: REASON` per reason, or "
+            "`no match`; exit 0 either way")
+    watchlist_contact(p)
 
     p = add(sub, "verify", cmd_verify,
             "check an export bundle: files against the manifest, its signature, the custody log")

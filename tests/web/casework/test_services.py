@@ -187,6 +187,7 @@ def test_add_many_skips_contacts_listed_before_and_repeats(cw: services.Workspac
         ],
     )
     assert (result.added, result.already_listed) == (2, 2)
+    assert _audit_actions()[-1] == ("casework.watchlist_import", "watchlist", "2")
     matches = services.check_contacts(cw, [("89285551235", "phone"), ("89285551234", "phone")])
     assert [m.reason for m in matches] == ["new", REASON]
     with pytest.raises(BadInput, match="item 2: not a possible phone number"):

@@ -37,7 +37,9 @@ class WatchlistEntry(models.Model):
     # What the sealed reason is bound to: known before the row is inserted, so a bulk insert
     # can seal a million reasons without a round trip per row.
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: the unique (desk, digest) index serves lookups by desk, and a second
+    # one tempts SQLite into scanning the whole desk for a check of many contacts at once.
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+", db_index=False)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     # KeyedHasher digest of "kind:canonical" (purpose WATCHLIST in services.py).
     digest = models.CharField(max_length=96)

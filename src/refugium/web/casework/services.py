@@ -256,9 +256,9 @@ def add_many(
             inserted = max(cursor.rowcount, 0) if rows else 0
             added += inserted
             skipped += len(batch) - inserted
-            batch, keys[:] = [], []
-            if progress is not None:
+            if progress is not None and batch:
                 progress(added + skipped)
+            batch, keys[:] = [], []
 
         for position, (identifier, kind, reason) in enumerate(items, start=1):
             try:
@@ -285,8 +285,9 @@ def add_many(
             if len(batch) >= _BATCH:
                 flush()
         flush()
-    if added:
-        audit(who, "casework.watchlist_import", "watchlist", str(added))
+        # Inside the transaction: an import the audit log cannot hold does not happen.
+        if added:
+            audit(who, "casework.watchlist_import", "watchlist", str(added))
     return Added(added=added, already_listed=skipped, seconds=time.perf_counter() - started)
 
 

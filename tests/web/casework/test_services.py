@@ -79,6 +79,25 @@ def test_the_same_contact_twice_is_one_entry_with_both_reasons(cw: services.Work
     assert match.reason == "seized phone\nlure"
 
 
+def test_a_contact_listed_by_another_request_meanwhile_becomes_a_second_reason(
+    cw: services.Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry, _ = services.add_to_watchlist(cw, "89285551234", "phone", "seized phone")
+    real = services._listed
+    calls: list[int] = []
+
+    def late(ws: services.Workspace, key: str) -> WatchlistEntry | None:
+        calls.append(1)
+        return None if len(calls) == 1 else real(ws, key)  # the first look-up came too early
+
+    monkeypatch.setattr(services, "_listed", late)
+    again, created = services.add_to_watchlist(cw, "+79285551234", "phone", "lure")
+    assert (again.pk, created, len(calls)) == (entry.pk, False, 2)
+    assert services.watchlist_size(cw.desk) == 1
+    [match] = services.check_contacts(cw, [("89285551234", "phone")])
+    assert match.reason == "seized phone\nlure"
+
+
 def test_a_contact_listed_before_a_key_rotation_still_matches(
     cw: services.Workspace, org: factories.Org
 ) -> None:

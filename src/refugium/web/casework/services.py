@@ -20,7 +20,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -138,8 +138,7 @@ def reason_of(ws: Workspace, entry: WatchlistEntry) -> str:
 # --- Adding ---------------------------------------------------------------------------------
 
 
-@sensitive_variables("identifier", "reason", "key")
-@transaction.atomic
+@sensitive_variables("identifier", "reason", "key", "text")
 def add_to_watchlist(
     ws: Workspace,
     identifier: str,
@@ -167,11 +166,29 @@ def add_to_watchlist(
     key = lookup_key(identifier, checked_kind)
     text = _reason(reason)
     who = actor or ws.actor
-    existing = (
-        WatchlistEntry.objects.select_for_update()
-        .filter(desk=ws.desk, digest__in=ws.hasher.candidates(key, purpose=WATCHLIST))
-        .first()
+    day = today or timezone.localdate()
+    try:
+        return _add(ws, key, checked_kind, text, who, day)
+    except IntegrityError:
+        # Another request listed the same contact between our look-up and our insert (the
+        # unique constraint caught it): it is there now, so this becomes a second reason.
+        return _add(ws, key, checked_kind, text, who, day)
+
+
+def _listed(ws: Workspace, key: str) -> WatchlistEntry | None:
+    """The entry of ``key`` (a lookup key), digested under any generation of the desk key."""
+    digests = ws.hasher.candidates(key, purpose=WATCHLIST)
+    return (
+        WatchlistEntry.objects.select_for_update().filter(desk=ws.desk, digest__in=digests).first()
     )
+
+
+@sensitive_variables("key", "text", "reasons", "combined")
+@transaction.atomic
+def _add(
+    ws: Workspace, key: str, kind: Kind, text: str, who: str, day: date
+) -> tuple[WatchlistEntry, bool]:
+    existing = _listed(ws, key)
     if existing is not None:
         reasons = reason_of(ws, existing)
         if text not in reasons.split("\n"):
@@ -184,10 +201,10 @@ def add_to_watchlist(
         return existing, False
     entry = WatchlistEntry(
         desk=ws.desk,
-        kind=checked_kind,
+        kind=kind,
         digest=ws.hasher.digest(key, purpose=WATCHLIST),
         origin=WatchlistEntry.Origin.MANUAL,
-        added_on=today or timezone.localdate(),
+        added_on=day,
         added_by=ws.user,
     )
     entry.reason = _seal(ws, str(entry.uid), text)

@@ -5,16 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('casework', '0001_watchlist'),
+        ("accounts", "0001_initial"),
+        ("casework", "0001_watchlist"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='watchlistentry',
-            name='desk',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.desk'),
+            model_name="watchlistentry",
+            name="desk",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="accounts.desk",
+            ),
         ),
     ]

@@ -58,6 +58,11 @@ LCMCR's own defaults are one chain of 10,000 burn-in sweeps and 10,000 more thin
 A sweep costs about 0.1 ms on 3 to 5 lists (about 10,000 sweeps a second on one core of the
 project's 2-core machine, whatever N), so the defaults take about 10 seconds; chains run one
 after the other on one core.
+
+How well it does on populations of known size is measured by
+``benchmarks/estimation_coverage.py`` (its docstring has the figures): 284 of 300 intervals hold
+the truth over 3, 4 and 5 lists, with over-coverage on 3 lists and medians about 4% low on the
+5-list scenario with a large hard-to-record class.
 """
 
 from __future__ import annotations

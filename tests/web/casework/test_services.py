@@ -273,7 +273,6 @@ def test_every_column_of_the_app_is_declared_with_why_it_may_be_plaintext() -> N
             "digest": "keyed hash of the contact",
             "reason": "sealed",
             "origin": "coded: manual or detained",
-            "origin_person": "a record link",
             "added_on": "a day",
             "added_by": "an account",
         }

@@ -20,7 +20,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from refugium.web.accounts.models import Desk
-from refugium.web.records.models import Person
 
 
 class WatchlistEntry(models.Model):
@@ -44,10 +43,9 @@ class WatchlistEntry(models.Model):
     # KeyedHasher digest of "kind:canonical" (purpose WATCHLIST in services.py).
     digest = models.CharField(max_length=96)
     reason = models.BinaryField()
+    # Which Person a "detained" contact came from is not a column: a seized database would
+    # show which documented people are detained and watched. It belongs in the sealed reason.
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.MANUAL)
-    origin_person = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     # A day, not a timestamp: the moment a contact was listed can tie it to an event.
     added_on = models.DateField()
     added_by = models.ForeignKey(

@@ -149,3 +149,11 @@ def test_a_seed_is_a_whole_number_from_zero(tmp_path: Path, bad: str) -> None:
     done = estimate(tmp_path, str(MSE / "dga_madigan_york_3lists.csv"), "--seed", bad)
     assert done.returncode == 2
     assert "--seed" in done.stderr
+
+
+def test_too_few_iterations_is_a_clear_error_not_a_crash(tmp_path: Path) -> None:
+    args = (str(MSE / "dga_madigan_york_3lists.csv"), "--method", "lcmcr", "--iterations", "10")
+    done = estimate(tmp_path, *args)
+    assert done.returncode == 2
+    assert "at least 4 are needed" in done.stderr
+    assert "internal error" not in done.stderr

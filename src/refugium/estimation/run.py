@@ -123,7 +123,7 @@ def _run(method: str, table: CaptureTable, options: Options, stratum: str | None
         result = RUNNERS[method](table, options)
     except BadTable as exc:
         return _not_run(method, table, str(exc), stratum)
-    except (ArithmeticError, np.linalg.LinAlgError) as exc:
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
         return _not_run(method, table, f"the computation failed: {exc}", stratum)
     warnings = table_warnings(table) + result.warnings
     return dataclasses.replace(result, stratum=stratum, warnings=warnings)

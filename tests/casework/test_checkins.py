@@ -469,3 +469,14 @@ def test_tiers_never_decrease_never_exceed_the_top_and_nothing_is_raised_twice(
             assert 1 <= after.tier <= tiers.top
             assert before is None or after.tier >= before.tier
             states[action.alert.key] = after
+
+
+def test_a_watch_holds_only_its_own_alerts_and_apply_checks_what_it_applies() -> None:
+    _, state = missed_watch()
+    with pytest.raises(ValueError, match="own case"):
+        Watch("C-OTHER", schedule(), escalations=(state,))
+    with pytest.raises(ValueError, match="already raised"):
+        apply(state, Raise(state.alert))
+    other = replace(state.alert, due_since=START)
+    with pytest.raises(ValueError, match="another alert"):
+        apply(state, Renotify(other, 1, missed_at()))

@@ -6,11 +6,12 @@ Why it is built this way:
   search, so a switch on the phone never fires (``../shared/research/casework.md``, section 4).
   The server keeps each person's :class:`Schedule` and a management command runs
   :func:`escalation_pass` under cron or a systemd timer; nothing here needs an outside service.
-* **The phone may be held by someone else.** Police read detainees' phones and answer from
-  them. So every person agrees two answers in advance, a normal one and a duress one, that
-  look alike (two ordinary words, two PINs). Only keyed digests of them are stored. The phone
-  gets the same reply to either answer, and to a wrong one; only the server knows that a
-  duress answer raises an alert at the top tier at once (:func:`classify_answer`).
+* **The phone may be held by someone else.** Police search detainees' phones for the next
+  victims and have made detainees lure others from them (research note, section 0). So every
+  person agrees two answers in advance, a normal one and a duress one, that look alike (two
+  ordinary words, two PINs). Only keyed digests of them are stored. The phone gets the same
+  reply to either answer, and to a wrong one; only the server knows that a duress answer
+  raises an alert at the top tier at once (:func:`classify_answer`).
 * **A human resolves every alert.** A check-in that arrives after an alert does not close
   it: the check-in may come from whoever now holds the phone, perhaps with the normal answer
   forced out of the person. A handler must reach the person on a channel known before, then
@@ -22,10 +23,10 @@ Decisions, with their reasons:
   ``every`` after the last one (or after ``starts``), and missed once ``grace`` has passed
   too. A person in hiding checks in when it is safe to, and early check-ins just restart
   the clock, so the longest silence the server ever accepts is ``every + grace``.
-* **No quiet hours.** A window in which silence is accepted is a window for a night raid
-  (both known raids on safe places, in Makhachkala and central Russia, went unnoticed for
-  exactly as long as nobody expected news). A person who must sleep gets a longer ``every``
-  or ``grace``, so the accepted silence stays one visible number.
+* **No quiet hours.** A window in which silence is accepted is a window in which a raid or
+  an abduction goes unnoticed until morning. A person who must sleep gets a longer ``every``
+  or ``grace`` instead, so the silence the server accepts stays one number that the handler
+  chose and can see.
 * **Limits are inclusive.** A check-in is missed only *after* ``due + grace``; an alert
   climbs only *after* its tier's delay; a re-notification comes only *after* its delay.
 * **One tier per pass, and every tier gets its whole delay.** After the server was down, an

@@ -275,7 +275,66 @@ def test_every_column_of_the_app_is_declared_with_why_it_may_be_plaintext() -> N
             "origin": "coded: manual or detained",
             "added_on": "a day",
             "added_by": "an account",
-        }
+        },
+        # Cases (cases.py): the person, contacts, channel, reasons and who attested what are
+        # sealed under the case key; the rest is coded or a link between the app's own rows.
+        "Case": {
+            "id": "row number, shown as C-0001",
+            "uid": "random, what the sealed part is bound to",
+            "desk": "coded",
+            "stage": "coded: refugium.casework.stages",
+            "risk": "coded: low, medium, high, critical (triage)",
+            "needs": "coded set: shelter, travel, documents, medical, …",
+            "opened_on": "a day",
+            "submission": "an intake submission's random code",
+            "sealed": "sealed under the case key (person, contacts, channel, notes)",
+        },
+        "CaseKeyGeneration": {
+            "id": "row number",
+            "case": "link",
+            "number": "counter",
+            "recipient": "public key",
+            "key_id": "public key's id",
+        },
+        "CaseKeyWrap": {
+            "id": "row number",
+            "generation": "link",
+            "user": "an account (an assignee) or none (recovery)",
+            "blob": "age file to that recipient",
+        },
+        "Assignment": {
+            "id": "row number",
+            "case": "link",
+            "user": "an account",
+            "role": "coded: caseworker, logistics, coordinator",
+            "since": "a day",
+        },
+        "Flag": {
+            "id": "row number",
+            "uid": "random, what the reason is bound to",
+            "case": "link",
+            "source": "coded: watchlist or manual",
+            "reason": "sealed under the case key",
+            "raised_on": "a day",
+            "raised_by": "an account",
+            "cleared_by": "an account",
+            "cleared_on": "a day",
+        },
+        "CaseAttestation": {
+            "id": "row number",
+            "uid": "random, what the details are bound to",
+            "case": "link",
+            "signal": "coded: a checklist id (verification.toml)",
+            "details": "sealed under the case key (channel, by, on, note)",
+        },
+        "StageChange": {
+            "id": "row number",
+            "case": "link",
+            "from_stage": "coded",
+            "to_stage": "coded",
+            "on": "a day",
+            "by": "an account",
+        },
     }
     for model in apps.get_app_config("casework").get_models():
         assert model.__name__ in columns, f"{model.__name__}: declare its columns here"

@@ -60,3 +60,189 @@ class WatchlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"watchlist entry {self.pk}"
+
+
+# --- Cases (issue 9, "Cases" and "Per-case keys") -------------------------------------------
+#
+# A case's sensitive parts are sealed under the case's own key (``CaseKeyGeneration``), wrapped
+# only to the caseworkers assigned to it and to the recovery recipient: not to the whole
+# casework desk. Plaintext columns are coded and name no one; see each column's comment.
+
+
+class Case(models.Model):
+    """A sanctuary case, shown by its code (``C-0012``) made from its primary key."""
+
+    PREFIX = "C"
+
+    class Risk(models.TextChoices):
+        LOW = "low", _("Low")
+        MEDIUM = "medium", _("Medium")
+        HIGH = "high", _("High")
+        CRITICAL = "critical", _("Critical")
+
+    # The random value the sealed part is bound to (known before the row is inserted).
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
+    # Coded (refugium.casework.stages): which stage says nothing about who the person is, and
+    # the desk must count and sort cases by it without unlocking each one.
+    stage = models.CharField(max_length=12, default="request")
+    # Coded, for triage across cases; a level names no one.
+    risk = models.CharField(max_length=10, choices=Risk.choices)
+    # Coded set (NEEDS in cases.py), comma-separated and sorted, for grant reports by need.
+    needs = models.CharField(max_length=100, blank=True, default="")
+    # A day, not a timestamp (as the watchlist's added_on).
+    opened_on = models.DateField()
+    # The intake submission the case opened from: both are the organisation's own pseudonymous
+    # codes. Which documented Person the case is about is NOT a column: it is sealed.
+    submission = models.ForeignKey(
+        "intake.Submission", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # JSON under the case key: name as written, contacts, notes, request channel, person code.
+    sealed = models.BinaryField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def code(self) -> str:
+        return f"{self.PREFIX}-{self.pk:04d}" if self.pk else f"{self.PREFIX}-new"
+
+
+class CaseKeyGeneration(models.Model):
+    """One case key (an age identity, like a desk's). Unassigning starts a new generation."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="generations")
+    number = models.PositiveIntegerField()
+    recipient = models.CharField(max_length=100)
+    key_id = models.CharField(max_length=16)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], name="unique_case_generation"),
+        ]
+        ordering = ["case", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.case.code} key {self.number}"
+
+
+class CaseKeyWrap(models.Model):
+    """A case key as an age file to one assignee, or (``user`` null) to the recovery
+    recipient."""
+
+    generation = models.ForeignKey(
+        CaseKeyGeneration, on_delete=models.CASCADE, related_name="wraps"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    blob = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "user"], name="unique_case_wrap"),
+            models.UniqueConstraint(
+                fields=["generation"],
+                condition=models.Q(user__isnull=True),
+                name="one_recovery_wrap_per_case_generation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"wrap of {self.generation} ({'recovery' if self.user_id is None else 'assignee'})"
+
+
+class Assignment(models.Model):
+    """Who works on a case, and as what. Holding wraps of the case key goes with it."""
+
+    class Role(models.TextChoices):
+        CASEWORKER = "caseworker", _("Caseworker")
+        LOGISTICS = "logistics", _("Logistics")
+        COORDINATOR = "coordinator", _("Coordinator")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="case_assignments"
+    )
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.CASEWORKER)
+    since = models.DateField()
+
+    class Meta:
+        ordering = ["case", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "user"], name="unique_case_assignment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"assignment {self.pk} on {self.case.code}"
+
+
+class Flag(models.Model):
+    """A provocation flag on a case: a watchlisted contact, or raised by hand. Open until a
+    second caseworker clears it; while open it raises the verification gate's bar."""
+
+    class Source(models.TextChoices):
+        WATCHLIST = "watchlist", _("Watchlist match")
+        MANUAL = "manual", _("Raised by hand")
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="flags")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    # Sealed under the case key: the watchlist's reasons name detainees and officers.
+    reason = models.BinaryField()
+    raised_on = models.DateField()
+    # Who raised it, so that a second caseworker, not the same one, clears it.
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cleared_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return f"flag {self.pk} on {self.case.code}"
+
+
+class CaseAttestation(models.Model):
+    """A verification signal obtained for a case (``refugium.casework.verification``).
+
+    The signal's id is plaintext: a code of the checklist (``referee``, ``callback``) that
+    names no one, and the desk may count how cases were verified. Who obtained it, over which
+    channel (often a phone number) and on which day are sealed under the case key.
+    """
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attestations")
+    signal = models.CharField(max_length=20)
+    details = models.BinaryField()
+
+    class Meta:
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return f"attestation {self.pk} on {self.case.code}"
+
+
+class StageChange(models.Model):
+    """A recorded move of a case from one stage to another (also in the audit log)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=12)
+    to_stage = models.CharField(max_length=12)
+    on = models.DateField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case.code}: {self.from_stage} to {self.to_stage}"

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from refugium.casework import KINDS, Kind, guess_kind, lookup_key
-from refugium.crypto import DeskKey, FieldCipher, KeyedHasher
+from refugium.crypto import DeskKey, FieldCipher, Identity, KeyedHasher
 from refugium.errors import BadInput, RefugiumError
 from refugium.web.access import holds_desk_key
 from refugium.web.accounts import keyring as keyrings
@@ -59,6 +59,9 @@ class Workspace:
     keys: Sequence[DeskKey] = field(repr=False)
     actor: str
     user: Any = field(default=None, repr=False)
+    # The actor's own age identity: it opens the wraps of the case keys assigned to them
+    # (cases.py); a case key is never wrapped to the desk.
+    identity: Identity | None = field(default=None, repr=False)
 
     @cached_property
     def hasher(self) -> KeyedHasher:
@@ -89,7 +92,13 @@ def workspace(user: Any, keyring: keyrings.Keyring | None) -> Workspace:
             f"this account is not an active member of desk {desk.name!r} holding its key"
         )
     assert keyring is not None
-    return Workspace(desk=desk, keys=keyring.desk_keys(desk.name), actor=user.username, user=user)
+    return Workspace(
+        desk=desk,
+        keys=keyring.desk_keys(desk.name),
+        actor=user.username,
+        user=user,
+        identity=keyring.identity,
+    )
 
 
 # --- Values from outside --------------------------------------------------------------------

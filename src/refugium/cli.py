@@ -726,6 +726,104 @@ def cmd_watchlist_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _case_from_submission(code: str | None) -> Any:
+    """The intake submission a case opens from, by its code (no intake key is needed: the
+    case only links to it).
+
+    Raises:
+        NotFound: no such submission.
+    """
+    if code is None:
+        return None
+    from refugium.web.intake.models import Submission
+
+    found = Submission.objects.filter(code=code.strip().lower()).first()
+    if found is None:
+        raise NotFound(f"no submission {code!r}")
+    return found
+
+
+def cmd_case_new(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from refugium.web.casework import cases
+
+    submission = _case_from_submission(args.from_submission)
+    contacts = [(identifier, None) for identifier in args.contact or []]
+    channel = args.channel
+    if channel is None:
+        channel = f"intake:{submission.code}" if submission is not None else None
+        channel = channel or (args.contact[0] if args.contact else None)
+    opened = cases.open_case(
+        ws,
+        risk=args.risk,
+        needs=args.need or [],
+        contacts=contacts,
+        submission=submission,
+        channel=channel,
+        name=args.name or "",
+    )
+    print(opened.case.code)
+    for reason in opened.flags:
+        print(f"flag: {_printable(reason, newlines=False)}")
+    return 0
+
+
+def cmd_case_show(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from refugium.web.casework import cases
+
+    view = cases.open_case_view(ws, args.code)
+
+    def show(text: str | None) -> str:
+        return _printable(text, newlines=False) if text else "-"
+
+    print(f"case: {view.code}")
+    print(f"stage: {view.stage}")
+    print(f"risk: {view.risk}")
+    print(f"needs: {', '.join(view.needs) or '-'}")
+    print(f"opened: {view.opened_on.isoformat()}")
+    print(f"submission: {view.submission or '-'}")
+    print(f"person: {view.person or '-'}")
+    print(f"name: {show(view.name)}")
+    print(f"channel: {show(view.channel)}")
+    for identifier, kind in view.contacts:
+        print(f"contact: {show(identifier)} ({kind})")
+    for name, role in view.assignees:
+        print(f"assignee: {name} ({role})")
+    for flag in view.flags:
+        state = "cleared" if flag.cleared else "open"
+        for reason in flag.reason.splitlines():
+            print(f"flag {flag.number} ({flag.source}, {state}): {show(reason)}")
+    for attestation in view.attestations:
+        print(
+            f"attestation: {attestation.signal} over {show(attestation.channel)} "
+            f"by {attestation.by} on {attestation.on.isoformat()}"
+        )
+    for before, after, on, by in view.transitions:
+        print(f"stage change: {before} -> {after} on {on.isoformat()} by {by or '-'}")
+    return 0
+
+
+def cmd_case_attest(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from refugium.web.casework import cases
+
+    case = cases.get_case(ws, args.code)
+    cases.record_attestation(ws, case, args.signal, args.channel, note=args.note or "")
+    print(f"{case.code}: {args.signal} recorded")
+    return 0
+
+
+def cmd_case_stage(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from refugium.web.casework import cases
+
+    case = cases.get_case(ws, args.code)
+    change = cases.move_stage(ws, case, args.stage)
+    print(f"{case.code}: {change.from_stage} -> {change.to_stage}")
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -1147,6 +1245,65 @@ def build_parser() -> argparse.ArgumentParser:
             "check a contact against the watchlist: one line `flag: REASON` per reason, or "
             "`no match`; exit 0 either way")
     watchlist_contact(p)
+
+    case = add(sub, "case", None,
+               "sanctuary cases of the casework desk: each case's sensitive part is sealed under "
+               "its own key, wrapped only to its assigned caseworkers (unlocked with --user's "
+               "passphrase)")
+    case_sub = case.add_subparsers(dest="case_command", metavar="ACTION", parser_class=_Parser)
+    case_sub.required = True
+
+    def case_user(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--user", required=True, metavar="NAME",
+                       help="an active member of the casework desk (assigned to the case, "
+                       "except for `case new`)")
+        passphrase_stdin(p)
+
+    p = add(case_sub, "new", cmd_case_new,
+            "open a case assigned to --user; prints its code, then `flag: REASON` for each "
+            "watchlist reason its contacts match")
+    p.add_argument("--from-submission", metavar="ID",
+                   help="the code of the intake submission the request came in")
+    p.add_argument("--contact", action="extend", nargs="+", metavar="IDENTIFIER",
+                   help="the person's contacts (phone, Telegram, e-mail, other; kind guessed), "
+                   "checked against the watchlist and stored encrypted")
+    p.add_argument("--risk", choices=["low", "medium", "high", "critical"], default="high",
+                   help="the risk level (default high, until assessed)")
+    p.add_argument("--need", action="extend", nargs="+", metavar="NEED",
+                   choices=["shelter", "travel", "documents", "medical", "psychological",
+                            "legal", "money"],
+                   help="shelter, travel, documents, medical, psychological, legal, money")
+    p.add_argument("--channel", metavar="TEXT",
+                   help="the channel the request came in on (default: the submission, else "
+                   "the first contact); a call-back on it never counts as verification")
+    p.add_argument("--name", metavar="TEXT",
+                   help="the person's name or pseudonym as the caseworker writes it (encrypted)")
+    case_user(p)
+
+    p = add(case_sub, "show", cmd_case_show,
+            "show a case to an assigned caseworker: stage, risk, needs, assignees, flags, "
+            "attestations, stage changes")
+    p.add_argument("code", metavar="CODE", help="the case's code, C-0012")
+    case_user(p)
+
+    p = add(case_sub, "attest", cmd_case_attest,
+            "record a verification signal obtained for a case (referee, callback, "
+            "code_answer, partner) and the channel it came over")
+    p.add_argument("code", metavar="CODE")
+    p.add_argument("signal", choices=["referee", "callback", "code_answer", "partner"])
+    p.add_argument("--channel", required=True, metavar="TEXT",
+                   help="the channel the signal came over (encrypted)")
+    p.add_argument("--note", metavar="TEXT", help="a note (encrypted)")
+    case_user(p)
+
+    p = add(case_sub, "stage", cmd_case_stage,
+            "move a case to another stage; safe and exit need independent verification "
+            "signals (refused with what is missing, exit 2)")
+    p.add_argument("code", metavar="CODE")
+    p.add_argument("stage", metavar="STAGE",
+                   help="request, verification, safe, exit, relocated, resettled, closed or "
+                   "rejected")
+    case_user(p)
 
     p = add(sub, "verify", cmd_verify,
             "check an export bundle: files against the manifest, its signature, the custody log")

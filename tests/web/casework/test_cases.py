@@ -383,3 +383,27 @@ def test_a_seized_database_holds_no_contact_name_or_person_link(data_dir: object
     ]
     hits = [s for s in secrets for form in _written_forms(s) if form in seized]
     assert hits == []
+
+
+def test_the_recovery_key_opens_every_generation_after_a_cut_off(
+    cw: services.Workspace, rita: services.Workspace, org: factories.Org
+) -> None:
+    from refugium.crypto import Identity
+
+    case = _open(cw, name="Аслан")
+    cases.assign(cw, case, rita.user)
+    cases.unassign(cw, case, cw.user)  # rita alone holds generation 2
+    cases.cut_off(cw, rita.user)  # and now no one does
+    assert not Assignment.objects.filter(case=case).exists()
+    recovery = Identity.from_secret_string(org.paper_key)
+    wraps = CaseKeyWrap.objects.filter(generation__case=case, user=None).order_by(
+        "-generation__number"
+    )
+    keys = [DeskKey.unwrap(bytes(w.blob), recovery) for w in wraps]
+    assert [k.key_id for k in keys] == list(
+        CaseKeyGeneration.objects.filter(case=case)
+        .order_by("-number")
+        .values_list("key_id", flat=True)
+    )
+    assert len(keys) == 3
+    assert cases._open(keys, case, "sealed")["name"] == "Аслан"

@@ -439,16 +439,27 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 # --- The documentation database (refugium.web.records does the work) -----------------------
 
 
-def _open_records(args: argparse.Namespace) -> Any:
-    """The documentation desk unlocked with ``--user``'s passphrase (the web's access rule)."""
+def _open_desk(args: argparse.Namespace, services: str) -> Any:
+    """A desk's workspace unlocked with ``--user``'s passphrase (the web's access rule).
+
+    ``services`` names the module whose ``workspace(user, keyring)`` opens it: records for
+    the documentation desk, casework for the casework desk.
+    """
+    import importlib
+
     _require_initialised()
     setup_django()
     from refugium.web.desk.services import unlock
-    from refugium.web.records import services
 
+    module = importlib.import_module(services)
     passphrase = read_passphrase(args, new=False, whose=args.user)
     user, keyring = unlock(args.user, passphrase)
-    return services.workspace(user, keyring)
+    return module.workspace(user, keyring)
+
+
+def _open_records(args: argparse.Namespace) -> Any:
+    """The documentation desk unlocked with ``--user``'s passphrase."""
+    return _open_desk(args, "refugium.web.records.services")
 
 
 def cmd_records_import(args: argparse.Namespace) -> int:
@@ -693,15 +704,8 @@ def cmd_evidence_export(args: argparse.Namespace) -> int:
 
 
 def _open_casework(args: argparse.Namespace) -> Any:
-    """The casework desk unlocked with ``--user``'s passphrase (the web's access rule)."""
-    _require_initialised()
-    setup_django()
-    from refugium.web.casework import services
-    from refugium.web.desk.services import unlock
-
-    passphrase = read_passphrase(args, new=False, whose=args.user)
-    user, keyring = unlock(args.user, passphrase)
-    return services.workspace(user, keyring)
+    """The casework desk unlocked with ``--user``'s passphrase."""
+    return _open_desk(args, "refugium.web.casework.services")
 
 
 def cmd_watchlist_add(args: argparse.Namespace) -> int:

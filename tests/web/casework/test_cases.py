@@ -3,14 +3,10 @@ keys", "Verification gate")."""
 
 from __future__ import annotations
 
-import base64
 from datetime import date
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection
 
 from refugium.crypto import DecryptionFailed, DeskKey
 from refugium.errors import BadInput, Conflict, NotFound
@@ -26,6 +22,7 @@ from refugium.web.casework.models import (
 )
 from refugium.web.desk import services as desk_services
 from tests import factories
+from tests.web.casework.seized import seized_bytes, written_forms
 
 DAY = date(2017, 4, 2)
 CONTACT = "+7 (928) 555-12-34"
@@ -318,19 +315,6 @@ def test_cut_off_removes_every_wrap_and_rotates_each_case(
 # --- What a seized database shows -----------------------------------------------------------
 
 
-def _seized_bytes() -> bytes:
-    name = Path(connection.settings_dict["NAME"])
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    files = [name, Path(f"{name}-wal"), Path(f"{name}-shm"), settings.DATA.audit_log]
-    return b"".join(p.read_bytes() for p in files if p.exists())
-
-
-def _written_forms(secret: str) -> list[bytes]:
-    raw = secret.encode("utf-8")
-    return [raw, secret.lower().encode(), secret.encode("utf-16-le"), base64.b64encode(raw)]
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_seized_database_holds_no_contact_name_or_person_link(data_dir: object) -> None:
     from refugium.web.records import services as records
@@ -361,7 +345,7 @@ def test_a_seized_database_holds_no_contact_name_or_person_link(data_dir: object
     cases.record_attestation(cw, opened.case, "callback", "+7 928 333 44 55", note="ATT-MARK")
     view = cases.open_case_view(cw, opened.case)
     assert view.person == "P-0007"
-    seized = _seized_bytes()
+    seized = seized_bytes()
     assert b"C-0001" in seized  # the audit log was read
     assert opened.case.code.encode() in seized
     secrets = [
@@ -381,7 +365,7 @@ def test_a_seized_database_holds_no_contact_name_or_person_link(data_dir: object
         "9281112233",
         "P-0007",
     ]
-    hits = [s for s in secrets for form in _written_forms(s) if form in seized]
+    hits = [s for s in secrets for form in written_forms(s) if form in seized]
     assert hits == []
 
 

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -18,6 +16,7 @@ from refugium.web.casework import services
 from refugium.web.casework.models import WatchlistEntry
 from refugium.web.desk import services as desk_services
 from tests import factories
+from tests.web.casework.seized import seized_bytes, written_forms
 
 FORMS = ["+7 (928) 555-12-34", "89285551234", "8 928 555 12 34", "+79285551234", "8-928-555-12-34"]
 REASON = "Seized from the phone of a detainee, Argun, March 2017 — MARKER-REASON-7731"
@@ -214,19 +213,6 @@ def test_add_many_skips_contacts_listed_before_and_repeats(cw: services.Workspac
     assert services.watchlist_size(cw.desk) == 3
 
 
-def _seized_bytes() -> bytes:
-    name = Path(connection.settings_dict["NAME"])
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    files = [name, Path(f"{name}-wal"), Path(f"{name}-shm"), settings.DATA.audit_log]
-    return b"".join(p.read_bytes() for p in files if p.exists())
-
-
-def _written_forms(secret: str) -> list[bytes]:
-    raw = secret.encode("utf-8")
-    return [raw, secret.lower().encode(), secret.encode("utf-16-le"), base64.b64encode(raw)]
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_seized_database_holds_no_listed_contact_or_reason(
     data_dir: object, django_db_blocker: object
@@ -252,10 +238,10 @@ def test_a_seized_database_holds_no_listed_contact_or_reason(
         "BULK-MARK",
         "79284440505",
     ]
-    seized = _seized_bytes()
+    seized = seized_bytes()
     # The right files were read: the digests and the coded columns are there.
     assert WatchlistEntry.objects.first().digest.encode() in seized  # type: ignore[union-attr]
-    hits = [s for s in secrets for form in _written_forms(s) if form in seized]
+    hits = [s for s in secrets for form in written_forms(s) if form in seized]
     assert hits == []
 
 

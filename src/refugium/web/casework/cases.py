@@ -48,7 +48,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from refugium.casework.stages import FIRST, check_transition
 from refugium.casework.verification import Attestation, channel_key, checklist, gate
-from refugium.crypto import DecryptionFailed, DeskKey, FieldCipher, Recipient
+from refugium.crypto import DeskKey, FieldCipher, Recipient
 from refugium.errors import BadInput, Conflict, NotFound
 from refugium.web.accounts import services as accounts
 from refugium.web.accounts.models import Membership
@@ -64,7 +64,7 @@ from refugium.web.casework.models import (
 )
 from refugium.web.casework.services import NoAccess, Workspace
 from refugium.web.core.auditing import record as audit
-from refugium.web.records.sealing import pad
+from refugium.web.records.sealing import json_object, pad
 
 NEEDS = ("shelter", "travel", "documents", "medical", "psychological", "legal", "money")
 RISKS = tuple(Case.Risk.values)
@@ -180,13 +180,7 @@ def _open(keys: Sequence[DeskKey], row: Any, column: str) -> dict[str, Any]:
     plaintext = FieldCipher(keys).decrypt(
         bytes(getattr(row, column)), table=_table(type(row)), row=str(row.uid), field=column
     )
-    try:
-        value = json.loads(plaintext)
-    except ValueError:
-        raise DecryptionFailed("A sealed column does not hold JSON.") from None
-    if not isinstance(value, dict):
-        raise DecryptionFailed("A sealed column does not hold a JSON object.")
-    return value
+    return json_object(plaintext)
 
 
 # --- Values from outside --------------------------------------------------------------------

@@ -45,14 +45,7 @@ class Sealer:
         token = getattr(row, column)
         if not token:
             return {}
-        plaintext = self._cipher.decrypt(bytes(token), **_where(row, column))
-        try:
-            value = json.loads(plaintext)
-        except ValueError:
-            raise DecryptionFailed("A sealed column does not hold JSON.") from None
-        if not isinstance(value, dict):
-            raise DecryptionFailed("A sealed column does not hold a JSON object.")
-        return value
+        return json_object(self._cipher.decrypt(bytes(token), **_where(row, column)))
 
     def __repr__(self) -> str:
         return "<Sealer (secret)>"
@@ -62,3 +55,18 @@ def _where(row: models.Model, column: str) -> dict[str, str]:
     if column not in COLUMNS:
         raise ValueError(f"not a sealed column: {column}")
     return {"table": row._meta.db_table, "row": str(row.uid), "field": column}  # type: ignore[attr-defined]
+
+
+def json_object(plaintext: bytes) -> dict[str, Any]:
+    """The JSON object a sealed column holds once opened.
+
+    Raises:
+        DecryptionFailed: it opened but is not a JSON object (damage or a foreign token).
+    """
+    try:
+        value = json.loads(plaintext)
+    except ValueError:
+        raise DecryptionFailed("A sealed column does not hold JSON.") from None
+    if not isinstance(value, dict):
+        raise DecryptionFailed("A sealed column does not hold a JSON object.")
+    return value

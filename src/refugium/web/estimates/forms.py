@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refugium.errors import BadInput, NotFound
 from refugium.web.estimates import services
+from refugium.web.records import forms as record_forms
 from refugium.web.records import services as records
 from refugium.web.records import views as record_views
 from refugium.web.records import vocab
@@ -24,17 +25,6 @@ from refugium.web.records import vocab
 MAX_SHOWN = 300
 """Sources offered as boxes to tick; more are named by code (a page of thousands of boxes
 helps no one, and each title is decrypted to show it)."""
-
-
-def _month(text: str) -> date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        year, month = text.split("-")
-        return date(int(year), int(month), 1)
-    except ValueError:
-        raise forms.ValidationError(_("Write a month as YYYY-MM, for example 2017-02.")) from None
 
 
 class EstimateForm(forms.Form):
@@ -116,10 +106,10 @@ class EstimateForm(forms.Form):
         return " · ".join(filter(None, [source.code, title, str(named)]))
 
     def clean_month_from(self) -> date | None:
-        return _month(self.cleaned_data.get("month_from", ""))
+        return record_forms.month(self.cleaned_data.get("month_from", ""))
 
     def clean_month_to(self) -> date | None:
-        return _month(self.cleaned_data.get("month_to", ""))
+        return record_forms.month(self.cleaned_data.get("month_to", ""))
 
     def _term(self, name: str) -> Any:
         key = self.cleaned_data.get(name) or ""

@@ -9,6 +9,7 @@ check every value again (vocabularies, links, limits) and their errors come back
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -152,3 +153,19 @@ def _link(ws: services.Workspace, name: str, code: str) -> Record | None:
         return services.get(ws, LINKS[name], code)
     except NotFound:
         raise BadInput(f"{name}: no {LINKS[name]} with that code") from None
+
+
+def month(text: str) -> date | None:
+    """A month as a form field gives it (``YYYY-MM``, blank for none): its first day.
+
+    Raises:
+        forms.ValidationError: not a month.
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        year, number = text.split("-")
+        return date(int(year), int(number), 1)
+    except ValueError:
+        raise forms.ValidationError(_("Write a month as YYYY-MM, for example 2017-02.")) from None

@@ -250,21 +250,10 @@ class FilterForm(forms.Form):
     month_to = forms.CharField(label=_("To month (YYYY-MM)"), required=False, max_length=7)
 
     def clean_month_from(self) -> date | None:
-        return _month(self.cleaned_data.get("month_from", ""))
+        return record_forms.month(self.cleaned_data.get("month_from", ""))
 
     def clean_month_to(self) -> date | None:
-        return _month(self.cleaned_data.get("month_to", ""))
-
-
-def _month(text: str) -> date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        year, month = text.split("-")
-        return date(int(year), int(month), 1)
-    except ValueError:
-        raise forms.ValidationError(_("Write a month as YYYY-MM, for example 2017-02.")) from None
+        return record_forms.month(self.cleaned_data.get("month_to", ""))
 
 
 def _filter_form(model: type[Record], data: Any) -> FilterForm:

@@ -34,3 +34,13 @@ def refugium(
         timeout=120,
         check=False,
     )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The single ``refugium: error: …`` line a refused command prints, and nothing else
+    (no traceback: a refusal is never an internal error)."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith("refugium: error: ")
+    return lines[0]

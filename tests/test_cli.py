@@ -13,18 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_runner import refugium
+from tests.cli_runner import one_line_error, refugium
 
 ADMIN_PASS = "admin passphrase for the cli test"
 RITA_PASS = "rita passphrase for the cli test"
-
-
-def _one_line_error(result) -> str:  # type: ignore[no-untyped-def]
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    assert lines[0].startswith("refugium: error: ")
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -99,21 +91,21 @@ def test_init_refuses_an_existing_folder(initialised):
     before = sorted(p.name for p in data.iterdir())
     result = refugium(data, "init", "--passphrase-stdin", stdin=ADMIN_PASS + "\n")
     assert result.returncode == 2
-    assert "will not touch it" in _one_line_error(result)
+    assert "will not touch it" in one_line_error(result)
     assert sorted(p.name for p in data.iterdir()) == before
 
 
 def test_init_with_weak_passphrase_creates_nothing(tmp_path):
     result = refugium(tmp_path / "d", "init", "--passphrase-stdin", stdin="short\n")
     assert result.returncode == 2
-    _one_line_error(result)
+    one_line_error(result)
     assert not (tmp_path / "d").exists()
 
 
 def test_init_without_stdin_passphrase_is_bad_input(tmp_path):
     result = refugium(tmp_path / "d", "init", "--passphrase-stdin", stdin="")
     assert result.returncode == 2
-    _one_line_error(result)
+    one_line_error(result)
     assert not (tmp_path / "d").exists()
 
 
@@ -121,7 +113,7 @@ def test_commands_on_an_uninitialised_folder(tmp_path):
     for args in (("user", "list"), ("serve",), ("desk", "list")):
         result = refugium(tmp_path / "none", *args)
         assert result.returncode == 2
-        assert "refugium init" in _one_line_error(result)
+        assert "refugium init" in one_line_error(result)
 
 
 def test_user_lifecycle(initialised):
@@ -142,7 +134,7 @@ def test_user_lifecycle(initialised):
         stdin="not the admin passphrase\n",
     )
     assert wrong.returncode == 1
-    _one_line_error(wrong)
+    one_line_error(wrong)
 
     granted = refugium(
         data, "desk", "grant", "rita", "documentation", "--by", "admin", "--passphrase-stdin",
@@ -177,7 +169,7 @@ def test_user_lifecycle(initialised):
     assert anchored.returncode == 0
     wrong = refugium(data, "audit", "verify", "--anchor", "3:" + "f" * 64)
     assert wrong.returncode == 1
-    _one_line_error(wrong)
+    one_line_error(wrong)
 
 
 @pytest.mark.parametrize(
@@ -194,7 +186,7 @@ def test_bad_input_gives_one_line_and_exit_2(initialised, args, stdin, expected)
     data, _ = initialised
     result = refugium(data, *args, stdin=stdin)
     assert result.returncode == 2
-    assert expected in _one_line_error(result)
+    assert expected in one_line_error(result)
 
 
 def test_recover_with_a_foreign_key_fails(initialised):
@@ -204,7 +196,7 @@ def test_recover_with_a_foreign_key_fails(initialised):
     other = Identity.generate().to_secret_string()
     result = refugium(data, "recover", "--desk", "intake", "--user", "admin", stdin=other + "\n")
     assert result.returncode == 1
-    assert "recovery key" in _one_line_error(result)
+    assert "recovery key" in one_line_error(result)
 
 
 def test_check_passes_on_a_fresh_folder(initialised):
@@ -232,4 +224,4 @@ def test_audit_verify_names_the_first_bad_entry(tmp_path):
     log.write_bytes(b"".join(lines))
     result = refugium(data, "audit", "verify")
     assert result.returncode == 1
-    assert "entry 2" in _one_line_error(result)
+    assert "entry 2" in one_line_error(result)

@@ -10,19 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_runner import refugium
+from tests.cli_runner import one_line_error, refugium
 
 ADMIN_PASS = "admin passphrase for the case cli test"
 RITA_PASS = "rita passphrase for the case cli test"
 REASON = "Seized phone of a detainee CASEMARK-5512"
-
-
-def _one_line_error(result) -> str:  # type: ignore[no-untyped-def]
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    assert lines[0].startswith("refugium: error: ")
-    return lines[0]
 
 
 def _as(data: Path, user: str, *args: str):  # type: ignore[no-untyped-def]
@@ -107,8 +99,8 @@ def test_an_unassigned_caseworker_gets_the_same_error_as_for_a_missing_case(data
     unassigned = _as(data, "rita", "show", "C-0001")
     missing = _as(data, "rita", "show", "C-0099")
     assert (unassigned.returncode, missing.returncode) == (2, 2)
-    assert _one_line_error(unassigned) == "refugium: error: no case 'C-0001'"
-    assert _one_line_error(missing) == "refugium: error: no case 'C-0099'"
+    assert one_line_error(unassigned) == "refugium: error: no case 'C-0001'"
+    assert one_line_error(missing) == "refugium: error: no case 'C-0099'"
     assert unassigned.stdout == missing.stdout == ""
 
 
@@ -119,14 +111,14 @@ def test_case_stage_is_refused_at_the_gate_with_what_is_missing(data: Path) -> N
     assert (attested.returncode, attested.stdout) == (0, "C-0002: referee recorded\n")
     refused = _as(data, "admin", "stage", "C-0002", "safe")
     assert refused.returncode == 2
-    line = _one_line_error(refused)
+    line = one_line_error(refused)
     assert "C-0002 cannot enter 'safe': 2 independent verification signals" in line
     assert "missing: callback, code_answer, partner" in line
     # A call-back on the channel the request came in on (the first contact) does not count.
     _as(data, "admin", "attest", "C-0002", "callback", "--channel", "89280001122")
     inbound = _as(data, "admin", "stage", "C-0002", "safe")
     assert inbound.returncode == 2
-    assert "came in on does not count" in _one_line_error(inbound)
+    assert "came in on does not count" in one_line_error(inbound)
 
 
 def test_two_independent_signals_let_the_case_move(data: Path) -> None:
@@ -149,7 +141,7 @@ def test_two_independent_signals_let_the_case_move(data: Path) -> None:
 def test_a_move_the_stage_table_refuses_is_exit_2(data: Path) -> None:
     result = _as(data, "admin", "stage", "C-0002", "resettled")
     assert result.returncode == 2
-    assert "cannot move to 'resettled'" in _one_line_error(result)
+    assert "cannot move to 'resettled'" in one_line_error(result)
 
 
 def test_the_data_folder_holds_no_contact_or_name(data: Path) -> None:

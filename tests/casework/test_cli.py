@@ -9,19 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_runner import refugium
+from tests.cli_runner import one_line_error, refugium
 
 ADMIN_PASS = "admin passphrase for the watchlist cli test"
 RITA_PASS = "rita passphrase for the watchlist cli test"
 REASON = "Seized phone of a detainee WLMARK-3391"
-
-
-def _one_line_error(result) -> str:  # type: ignore[no-untyped-def]
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    assert lines[0].startswith("refugium: error: ")
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +70,7 @@ def test_a_telegram_handle_added_as_a_link_is_flagged_as_a_handle(data: Path) ->
 def test_an_impossible_number_is_bad_input_exit_2_without_echo(data: Path) -> None:
     result = _as_admin(data, "add", "8 928 555", "--kind", "phone", "--reason", "x")
     assert result.returncode == 2
-    line = _one_line_error(result)
+    line = one_line_error(result)
     assert "not a possible phone number" in line
     assert "928" not in line
 
@@ -86,7 +78,7 @@ def test_an_impossible_number_is_bad_input_exit_2_without_echo(data: Path) -> No
 def test_an_empty_reason_is_bad_input(data: Path) -> None:
     result = _as_admin(data, "add", "89285550000", "--reason", " ")
     assert result.returncode == 2
-    assert "needs a reason" in _one_line_error(result)
+    assert "needs a reason" in one_line_error(result)
 
 
 def test_a_user_without_casework_keys_is_refused(data: Path) -> None:
@@ -112,7 +104,7 @@ def test_a_user_without_casework_keys_is_refused(data: Path) -> None:
             stdin=RITA_PASS + "\n",
         )
         assert result.returncode == 1
-        assert "not an active member of desk 'casework'" in _one_line_error(result)
+        assert "not an active member of desk 'casework'" in one_line_error(result)
 
 
 def test_a_wrong_passphrase_is_refused(data: Path) -> None:
@@ -127,7 +119,7 @@ def test_a_wrong_passphrase_is_refused(data: Path) -> None:
         stdin="wrong\n",
     )
     assert result.returncode == 1
-    _one_line_error(result)
+    one_line_error(result)
 
 
 def test_the_data_folder_holds_no_contact_or_reason(data: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_runner import REPO, cli_env, refugium
+from tests.cli_runner import REPO, cli_env, one_line_error, refugium
 
 ADMIN_PASS = "admin passphrase for the inbox cli test"
 RITA_PASS = "rita passphrase for the inbox cli test"
@@ -64,13 +64,6 @@ def _reporter(data: Path, spec: dict) -> dict:  # type: ignore[type-arg]
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
-
-
-def _one_line_error(result) -> str:  # type: ignore[no-untyped-def]
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("refugium: error: ")
-    return lines[0]
 
 
 def _audit(data: Path) -> list[tuple[str, str, str]]:
@@ -132,24 +125,24 @@ def test_wrong_passphrase_exits_1(folder):
     data, _, _ = folder
     result = _inbox(data, "list", stdin="not the admin passphrase\n")
     assert result.returncode == 1
-    _one_line_error(result)
+    one_line_error(result)
 
 
 def test_unknown_user_and_code_exit_2(folder):
     data, _, _ = folder
     result = _inbox(data, "list", user="ghost")
     assert result.returncode == 2
-    assert "no user" in _one_line_error(result)
+    assert "no user" in one_line_error(result)
     result = _inbox(data, "show", "0123456789ab")
     assert result.returncode == 2
-    assert "no submission '0123456789ab'" in _one_line_error(result)
+    assert "no submission '0123456789ab'" in one_line_error(result)
 
 
 def test_no_passphrase_on_stdin_exits_2(folder):
     data, _, _ = folder
     result = _inbox(data, "list", stdin="")
     assert result.returncode == 2
-    _one_line_error(result)
+    one_line_error(result)
 
 
 def test_a_pending_member_exits_1(folder):
@@ -161,7 +154,7 @@ def test_a_pending_member_exits_1(folder):
     assert added.returncode == 0, added.stderr
     result = _inbox(data, "list", user="rita", stdin=RITA_PASS + "\n")
     assert result.returncode == 1
-    assert "not an active member" in _one_line_error(result)
+    assert "not an active member" in one_line_error(result)
 
 
 def test_show_prints_escaped_text_and_meta_and_audits(folder):
@@ -213,12 +206,12 @@ def test_show_files_to_writes_exact_bytes_under_safe_names(folder, tmp_path):
 
     again = _inbox(data, "show", newer["code"], "--files-to", str(out))
     assert again.returncode == 2
-    assert "refusing to overwrite" in _one_line_error(again)
+    assert "refusing to overwrite" in one_line_error(again)
     assert {p.name.split("-", 1)[1]: p.read_bytes() for p in out.iterdir()} == contents
 
     missing = _inbox(data, "show", newer["code"], "--files-to", str(tmp_path / "nope"))
     assert missing.returncode == 2
-    assert "create it first" in _one_line_error(missing)
+    assert "create it first" in one_line_error(missing)
 
 
 def test_reply_reaches_the_reporter(folder):
@@ -238,7 +231,7 @@ def test_empty_reply_exits_2(folder):
     data, older, _ = folder
     result = _inbox(data, "reply", older["code"], stdin=ADMIN_PASS + "\n\n  \n")
     assert result.returncode == 2
-    assert "empty" in _one_line_error(result)
+    assert "empty" in one_line_error(result)
 
 
 def test_status_and_delete(folder):
@@ -252,7 +245,7 @@ def test_status_and_delete(folder):
 
     unconfirmed = _inbox(data, "delete", newer["code"])
     assert unconfirmed.returncode == 2
-    assert "--yes" in _one_line_error(unconfirmed)
+    assert "--yes" in one_line_error(unconfirmed)
     files = data / "store" / "files"
     assert len(list(files.iterdir())) == 2
     deleted = _inbox(data, "delete", newer["code"], "--yes")

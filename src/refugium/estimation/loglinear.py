@@ -55,7 +55,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize, special, stats  # type: ignore[import-untyped]  # no scipy-stubs
 
-from refugium.estimation.result import Curve, Estimate
+from refugium.estimation.result import Curve, Estimate, json_number
 from refugium.estimation.table import BadTable, CaptureTable
 
 __all__ = [
@@ -998,18 +998,14 @@ def estimate(
     )
 
 
-def _number(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
-
-
 def _summary(f: Fit) -> dict[str, object]:
     return {
         "model": f.model,
-        "n_hat": _number(f.n_hat),
-        "deviance": _number(f.deviance),
+        "n_hat": json_number(f.n_hat),
+        "deviance": json_number(f.deviance),
         "df": f.df,
-        "aic": _number(f.aic),
-        "bic": _number(f.bic),
+        "aic": json_number(f.aic),
+        "bic": json_number(f.bic),
     }
 
 
@@ -1033,7 +1029,7 @@ def _details(
         ),
         "ranking": [_summary(f) for f in ranked[:TOP_MODELS]],
         "selected": _summary(selected),
-        "poisson_estimate": _number(selected.n_hat),
-        "poisson_se": _number(selected.se),
+        "poisson_estimate": json_number(selected.n_hat),
+        "poisson_se": json_number(selected.se),
         "interval": "multinomial profile likelihood, 95%",
     }

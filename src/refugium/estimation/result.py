@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Curve", "Estimate"]
+__all__ = ["Curve", "Estimate", "json_number"]
 
 Kind = Literal["mle", "posterior median"]
 
@@ -55,10 +55,10 @@ class Estimate:
         return {
             "method": self.method,
             "stratum": self.stratum,
-            "estimate": _number(self.estimate),
+            "estimate": json_number(self.estimate),
             "kind": self.kind,
-            "lower": _number(self.lower),
-            "upper": _number(self.upper),
+            "lower": json_number(self.lower),
+            "upper": json_number(self.upper),
             "observed": self.observed,
             "model": self.model,
             "warnings": list(self.warnings),
@@ -66,6 +66,6 @@ class Estimate:
         }
 
 
-def _number(value: float) -> float | None:
+def json_number(value: float) -> float | None:
     """JSON has no infinity or NaN: an unbounded interval end is written as null."""
     return float(value) if np.isfinite(value) else None

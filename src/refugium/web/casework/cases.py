@@ -35,7 +35,6 @@ Decisions:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -48,7 +47,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from refugium.casework.stages import FIRST, check_transition
 from refugium.casework.verification import Attestation, channel_key, checklist, gate
-from refugium.crypto import DeskKey, FieldCipher, Recipient
+from refugium.crypto import DecryptionFailed, DeskKey, Recipient
 from refugium.errors import BadInput, Conflict, NotFound
 from refugium.web.accounts import services as accounts
 from refugium.web.accounts.models import Membership
@@ -64,7 +63,7 @@ from refugium.web.casework.models import (
 )
 from refugium.web.casework.services import NoAccess, Workspace
 from refugium.web.core.auditing import record as audit
-from refugium.web.records.sealing import json_object, pad
+from refugium.web.records.sealing import Sealer
 
 NEEDS = ("shelter", "travel", "documents", "medical", "psychological", "legal", "money")
 RISKS = tuple(Case.Risk.values)
@@ -161,26 +160,24 @@ def _new_generation(case: Case, users: Sequence[User]) -> tuple[CaseKeyGeneratio
     return generation, key
 
 
-def _table(model: type[Any]) -> str:
-    return str(model._meta.db_table)
+SEALED_COLUMNS = ("sealed", "reason", "details")
+"""A case's sealed part, a flag's reason, an attestation's details: sealed as the records'
+columns are (``records.sealing.Sealer``), but under the case's key."""
 
 
-@sensitive_variables("value", "data", "keys")
+@sensitive_variables("value", "keys")
 def _seal(keys: Sequence[DeskKey], row: Any, column: str, value: dict[str, Any]) -> bytes:
-    data = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return FieldCipher(keys).encrypt(
-        pad(data.encode("utf-8")), table=_table(type(row)), row=str(row.uid), field=column
-    )
+    return Sealer(keys, SEALED_COLUMNS).seal(row, column, value)
 
 
 def _open(keys: Sequence[DeskKey], row: Any, column: str) -> dict[str, Any]:
     """Raises:
-    DecryptionFailed: a generation the keys lack, a token from another row, damage.
+    DecryptionFailed: a generation the keys lack, a token from another row, damage, or no
+        token at all (every casework row is sealed when it is made).
     """
-    plaintext = FieldCipher(keys).decrypt(
-        bytes(getattr(row, column)), table=_table(type(row)), row=str(row.uid), field=column
-    )
-    return json_object(plaintext)
+    if not getattr(row, column):
+        raise DecryptionFailed("A sealed column is empty.")
+    return Sealer(keys, SEALED_COLUMNS).open(row, column)
 
 
 # --- Values from outside --------------------------------------------------------------------

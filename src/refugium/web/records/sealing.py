@@ -27,16 +27,19 @@ def pad(data: bytes) -> bytes:
 
 
 class Sealer:
-    """Seals and opens the ``identity`` and ``details`` columns of records and revisions."""
+    """Seals and opens the private columns of a model's rows: by default the ``identity`` and
+    ``details`` columns of records and revisions; casework names its own (a case's ``sealed``
+    part, a flag's ``reason``), under a case's key instead of the desk's."""
 
-    __slots__ = ("_cipher",)
+    __slots__ = ("_cipher", "_columns")
 
-    def __init__(self, keys: Sequence[DeskKey]) -> None:
+    def __init__(self, keys: Sequence[DeskKey], columns: Sequence[str] = COLUMNS) -> None:
         self._cipher = FieldCipher(keys)
+        self._columns = tuple(columns)
 
     def seal(self, row: models.Model, column: str, value: Mapping[str, Any]) -> bytes:
         data = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return self._cipher.encrypt(pad(data.encode("utf-8")), **_where(row, column))
+        return self._cipher.encrypt(pad(data.encode("utf-8")), **self._where(row, column))
 
     def open(self, row: models.Model, column: str) -> dict[str, Any]:
         """Raises:
@@ -45,16 +48,15 @@ class Sealer:
         token = getattr(row, column)
         if not token:
             return {}
-        return json_object(self._cipher.decrypt(bytes(token), **_where(row, column)))
+        return json_object(self._cipher.decrypt(bytes(token), **self._where(row, column)))
+
+    def _where(self, row: models.Model, column: str) -> dict[str, str]:
+        if column not in self._columns:
+            raise ValueError(f"not a sealed column: {column}")
+        return {"table": row._meta.db_table, "row": str(row.uid), "field": column}  # type: ignore[attr-defined]
 
     def __repr__(self) -> str:
         return "<Sealer (secret)>"
-
-
-def _where(row: models.Model, column: str) -> dict[str, str]:
-    if column not in COLUMNS:
-        raise ValueError(f"not a sealed column: {column}")
-    return {"table": row._meta.db_table, "row": str(row.uid), "field": column}  # type: ignore[attr-defined]
 
 
 def json_object(plaintext: bytes) -> dict[str, Any]:

@@ -246,3 +246,42 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case.code}: {self.from_stage} to {self.to_stage}"
+
+
+# --- Notices (issue 9: reveals notify a second person, check-in alerts, overdue tasks) ------
+
+
+class Notice(models.Model):
+    """Something a caseworker must see: a location revealed on one of their cases, a check-in
+    alert at their tier, an overdue task. Shown on the casework desk's page until read.
+
+    In-app only: refugium needs no outside service, and an e-mail or a messenger push leaves
+    a copy on a server and a phone the organisation does not control. The text is coded and
+    names no one (an account name, a case code, what happened); anything sensitive about it
+    stays sealed on the row it points to.
+    """
+
+    class Kind(models.TextChoices):
+        REVEAL = "reveal", _("Location revealed")
+        CHECKIN = "checkin", _("Check-in alert")
+        TASK = "task", _("Task overdue")
+        FLAG = "flag", _("Provocation flag")
+        REFERRAL = "referral", _("Referral")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="casework_notices"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
+    )
+    text = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notice_user_unread")]
+
+    def __str__(self) -> str:
+        return f"notice {self.pk} ({self.kind})"

@@ -300,7 +300,8 @@ def test_every_column_of_the_app_is_declared_with_why_it_may_be_plaintext() -> N
             "uid": "random, what the reason is bound to",
             "case": "link",
             "source": "coded: watchlist or manual",
-            "reason": "sealed under the case key",
+            "reason": "sealed under the case key, or an age file to its recipient",
+            "sealing": "coded: case or recipient",
             "raised_on": "a day",
             "raised_by": "an account",
             "cleared_by": "an account",
@@ -320,6 +321,27 @@ def test_every_column_of_the_app_is_declared_with_why_it_may_be_plaintext() -> N
             "to_stage": "coded",
             "on": "a day",
             "by": "an account",
+        },
+        "Notice": {
+            "id": "row number",
+            "user": "an account",
+            "kind": "coded: reveal, checkin, task, flag, referral",
+            "case": "link",
+            "text": "coded text: account names and codes only",
+            "created_at": "when (a notice must be timely)",
+            "read_at": "when",
+        },
+        "CaseContact": {
+            "id": "row number",
+            "case": "link",
+            "digest": "keyed digest under the desk key (purpose case-contact.v1)",
+            "flag": "link",
+        },
+        "PendingWatch": {
+            "id": "row number",
+            "desk": "coded",
+            "blob": "age file to the casework desk's recipient",
+            "queued_on": "a day",
         },
     }
     for model in apps.get_app_config("casework").get_models():

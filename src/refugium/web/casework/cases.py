@@ -45,13 +45,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from refugium.casework import lookup_key
 from refugium.casework.stages import FIRST, check_transition
 from refugium.casework.verification import Attestation, channel_key, checklist, gate
 from refugium.crypto import DecryptionFailed, DeskKey, Recipient
 from refugium.errors import BadInput, Conflict, NotFound
 from refugium.web.accounts import services as accounts
 from refugium.web.accounts.models import Membership
-from refugium.web.casework import services
+from refugium.web.casework import recheck, services
 from refugium.web.casework.models import (
     Assignment,
     Case,
@@ -301,12 +302,19 @@ def open_case(
     Assignment.objects.create(case=case, user=ws.user, role=Assignment.Role.CASEWORKER, since=day)
     audit(who, "casework.case_open", "case", case.code)
     reasons: list[str] = []
+    by_entry: dict[int, Flag] = {}
     for entry_pk, match in {m.entry.pk: m for m in matches}.items():
         flag = Flag(case=case, source=Flag.Source.WATCHLIST, raised_on=day, raised_by=ws.user)
         flag.reason = _seal([key], flag, "reason", {"reason": match.reason, "entry": entry_pk})
         flag.save()
+        by_entry[entry_pk] = flag
         audit(who, "casework.flag", "case", case.code)
         reasons.extend(match.reason.splitlines())
+    # Kept as digests too, so that a contact listed later flags this case (recheck.py).
+    flagged: dict[str, Flag | None] = {lookup_key(i, k): None for i, k in checked}
+    for match in matches:
+        flagged[lookup_key(match.identifier.strip(), match.kind)] = by_entry[match.entry.pk]
+    recheck.index_contacts(ws, case, flagged)
     return Opened(case=case, flags=reasons)
 
 
@@ -452,6 +460,13 @@ class CaseView:
     transitions: list[tuple[str, str, date, str]]
 
 
+def _flag_reason(keys: Sequence[DeskKey], flag: Flag) -> dict[str, Any]:
+    """A flag's sealed reason, however it was sealed (``Flag.sealing``)."""
+    if flag.sealing == Flag.Sealing.RECIPIENT:
+        return recheck.open_from_case(keys, flag)
+    return _open(keys, flag, "reason")
+
+
 def _attestations(keys: Sequence[DeskKey], case: Case) -> list[Attestation]:
     found = []
     for row in case.attestations.order_by("pk"):
@@ -481,7 +496,7 @@ def open_case_view(ws: Workspace, case: Case | str) -> CaseView:
         FlagView(
             number=flag.pk,
             source=flag.source,
-            reason=str(_open(keys, flag, "reason")["reason"]),
+            reason=str(_flag_reason(keys, flag)["reason"]),
             raised_on=flag.raised_on,
             cleared=flag.cleared_on is not None,
         )

@@ -190,9 +190,17 @@ class Flag(models.Model):
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="flags")
+    class Sealing(models.TextChoices):
+        CASE = "case", _("Sealed under the case key")
+        RECIPIENT = "recipient", _("Encrypted to the case key's recipient")
+
     source = models.CharField(max_length=10, choices=Source.choices)
     # Sealed under the case key: the watchlist's reasons name detainees and officers.
     reason = models.BinaryField()
+    # How ``reason`` is sealed. A flag raised when the watchlist grows is raised by whoever
+    # listed the contact, who may not hold the case key: it is then an age file to the
+    # public recipient of the case key's newest generation (``recheck.py``).
+    sealing = models.CharField(max_length=10, choices=Sealing.choices, default=Sealing.CASE)
     raised_on = models.DateField()
     # Who raised it, so that a second caseworker, not the same one, clears it.
     raised_by = models.ForeignKey(
@@ -285,3 +293,51 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"notice {self.pk} ({self.kind})"
+
+
+# --- Re-checking cases when the watchlist grows (issue 9: "Provocation flags") --------------
+
+
+class CaseContact(models.Model):
+    """A contact of a case as a keyed digest, so that a contact listed on the watchlist after
+    the case opened flags it without anyone opening the case (``recheck.py``).
+
+    The digest is of the contact's lookup key under the casework desk's key, with a purpose
+    of its own (``recheck.CASE_CONTACT``), not the watchlist's: a seized database cannot
+    join these rows to the watchlist by equal digests. It does show that two cases share a
+    contact; that is the price of re-checking without keys, and says who neither is.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contact_digests")
+    digest = models.CharField(max_length=96, db_index=True)
+    # The flag this contact raised, once it matched: a contact flags its case once.
+    flag = models.ForeignKey(
+        Flag, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return f"contact digest {self.pk} of {self.case.code}"
+
+
+class PendingWatch(models.Model):
+    """Contacts of a Person the records say was arrested, waiting for a member of the
+    casework desk to list them (``recheck.queue_detained`` and ``drain_pending``).
+
+    Whoever records the arrest works on the documentation desk and may not hold the casework
+    desk's key, which the watchlist's keyed digests need. So the contacts, the Person's code
+    and the act's code travel as one age file to the casework desk's public recipient; the
+    next casework workspace opened lists them and deletes the row.
+    """
+
+    desk = models.ForeignKey(Desk, on_delete=models.CASCADE, related_name="+")
+    blob = models.BinaryField()
+    queued_on = models.DateField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"pending watch {self.pk}"

@@ -31,7 +31,8 @@ from refugium.web.access import holds_desk_key
 from refugium.web.accounts import keyring as keyrings
 from refugium.web.accounts import services as accounts
 from refugium.web.accounts.models import Desk
-from refugium.web.casework.models import WatchlistEntry
+from refugium.web.casework import recheck
+from refugium.web.casework.models import PendingWatch, WatchlistEntry
 from refugium.web.core.auditing import record as audit
 from refugium.web.records.sealing import pad
 
@@ -92,13 +93,17 @@ def workspace(user: Any, keyring: keyrings.Keyring | None) -> Workspace:
             f"this account is not an active member of desk {desk.name!r} holding its key"
         )
     assert keyring is not None
-    return Workspace(
+    ws = Workspace(
         desk=desk,
         keys=keyring.desk_keys(desk.name),
         actor=user.username,
         user=user,
         identity=keyring.identity,
     )
+    # Arrests recorded since a casework member last came by wait, encrypted, to be listed.
+    if PendingWatch.objects.filter(desk=desk).exists():
+        recheck.drain_pending(ws)
+    return ws
 
 
 # --- Values from outside --------------------------------------------------------------------
@@ -156,9 +161,14 @@ def add_to_watchlist(
     *,
     actor: str | None = None,
     today: date | None = None,
+    origin: str = WatchlistEntry.Origin.MANUAL,
+    recheck_cases: bool = True,
 ) -> tuple[WatchlistEntry, bool]:
     """Lists a contact; ``(entry, True)`` for a new entry, ``(existing, False)`` when the
     contact was listed before in any written form (under any generation of the desk key).
+
+    A new entry re-checks every case at once (``recheck.recheck``): a case with this contact
+    gets a flag. ``recheck_cases=False`` is for callers that re-check a batch themselves.
 
     A second reason for a listed contact is appended to the first on a line of its own
     (unless it is the same text): that the same number was seized from a detainee *and*
@@ -174,14 +184,28 @@ def add_to_watchlist(
     checked_kind = _kind(identifier, kind)
     key = lookup_key(identifier, checked_kind)
     text = _reason(reason)
+    if origin not in WatchlistEntry.Origin.values:
+        raise BadInput(f"no origin {origin!r}")
     who = actor or ws.actor
     day = today or timezone.localdate()
-    try:
-        return _add(ws, key, checked_kind, text, who, day)
-    except IntegrityError:
-        # Another request listed the same contact between our look-up and our insert (the
-        # unique constraint caught it): it is there now, so this becomes a second reason.
-        return _add(ws, key, checked_kind, text, who, day)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                entry, created = _add(ws, key, checked_kind, text, who, day, origin)
+        except IntegrityError:
+            # Another request listed the same contact between our look-up and our insert
+            # (the unique constraint caught it): it is there now, so this becomes a second
+            # reason.
+            entry, created = _add(ws, key, checked_kind, text, who, day, origin)
+        if created and recheck_cases:
+            recheck.recheck(ws, [key])
+    return entry, created
+
+
+def entry_of(ws: Workspace, key: str) -> WatchlistEntry | None:
+    """The entry of ``key`` (a lookup key) under any generation of the desk key, if any."""
+    digests = ws.hasher.candidates(key, purpose=WATCHLIST)
+    return WatchlistEntry.objects.filter(desk=ws.desk, digest__in=digests).first()
 
 
 def _listed(ws: Workspace, key: str) -> WatchlistEntry | None:
@@ -195,7 +219,7 @@ def _listed(ws: Workspace, key: str) -> WatchlistEntry | None:
 @sensitive_variables("key", "text", "reasons", "combined")
 @transaction.atomic
 def _add(
-    ws: Workspace, key: str, kind: Kind, text: str, who: str, day: date
+    ws: Workspace, key: str, kind: Kind, text: str, who: str, day: date, origin: str
 ) -> tuple[WatchlistEntry, bool]:
     existing = _listed(ws, key)
     if existing is not None:
@@ -212,7 +236,7 @@ def _add(
         desk=ws.desk,
         kind=kind,
         digest=ws.hasher.digest(key, purpose=WATCHLIST),
-        origin=WatchlistEntry.Origin.MANUAL,
+        origin=origin,
         added_on=day,
         added_by=ws.user,
     )
@@ -225,11 +249,12 @@ def _add(
 @dataclass(frozen=True)
 class Added:
     """What ``add_many`` did: rows inserted, contacts already listed (or repeated within the
-    batch), and the seconds it took."""
+    batch), the seconds it took, and the flags it raised on cases."""
 
     added: int
     already_listed: int
     seconds: float
+    flags: int = 0
 
 
 @sensitive_variables("items", "identifier", "reason", "key")
@@ -244,6 +269,7 @@ def add_many(
     """Lists many contacts ``(identifier, kind or None, reason)`` at once, for imports from
     a partner's list and for the benchmark: plain ``executemany`` in batches of 5,000 in one
     transaction, skipping contacts listed before (their reasons are left as they are).
+    Each batch re-checks every case against its contacts (``recheck.recheck``).
     One audit entry for the whole import (``casework.watchlist_import``, the count).
 
     Raises:
@@ -254,7 +280,7 @@ def add_many(
     who = actor or ws.actor
     day = (today or timezone.localdate()).isoformat()
     user_id = getattr(ws.user, "pk", None)
-    added = skipped = 0
+    added = skipped = flags = 0
     quote = connection.ops.quote_name
     columns = ("uid", "desk_id", "kind", "digest", "reason", "origin", "added_on", "added_by_id")
     marks = ", ".join(["%s"] * len(columns))
@@ -272,7 +298,7 @@ def add_many(
         keys: list[str] = []
 
         def flush() -> None:
-            nonlocal added, skipped, batch
+            nonlocal added, skipped, flags, batch
             rows = batch
             if rotated and rows:
                 rows = _not_listed_under_older_keys(ws, rows, keys)
@@ -284,6 +310,7 @@ def add_many(
             skipped += len(batch) - inserted
             if progress is not None and batch:
                 progress(added + skipped)
+            flags += recheck.recheck(ws, keys).flags
             batch, keys[:] = [], []
 
         for position, (identifier, kind, reason) in enumerate(items, start=1):
@@ -306,15 +333,19 @@ def add_many(
                     user_id,
                 )
             )
-            if rotated:
-                keys.append(key)
+            keys.append(key)
             if len(batch) >= _BATCH:
                 flush()
         flush()
         # Inside the transaction: an import the audit log cannot hold does not happen.
         if added:
             audit(who, "casework.watchlist_import", "watchlist", str(added))
-    return Added(added=added, already_listed=skipped, seconds=time.perf_counter() - started)
+    return Added(
+        added=added,
+        already_listed=skipped,
+        seconds=time.perf_counter() - started,
+        flags=flags,
+    )
 
 
 def _not_listed_under_older_keys(

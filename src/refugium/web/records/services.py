@@ -45,6 +45,7 @@ from refugium.web.records.models import (
 )
 from refugium.web.records.schema import Field
 from refugium.web.records.sealing import Sealer
+from refugium.web.records.signals import records_saved
 
 DOCUMENTATION_DESK = "documentation"
 MAX_TEXT = 1_000
@@ -396,6 +397,7 @@ def save(
         prepared.row.save()
         _revise(ws, prepared)
         _index(ws, [prepared])
+        records_saved.send(sender=type(prepared.row), ws=ws, prepared=[prepared])
     return prepared.row
 
 
@@ -407,6 +409,7 @@ def save_many(ws: Workspace, batch: Sequence[Prepared]) -> None:
     model.objects.bulk_create([p.row for p in batch], batch_size=500)
     Revision.objects.bulk_create([_revision(ws, p) for p in batch], batch_size=500)
     _index(ws, batch, fresh=True)
+    records_saved.send(sender=model, ws=ws, prepared=list(batch))
 
 
 def _check_links(row: Record) -> None:

@@ -242,7 +242,16 @@ def test_every_reveal_is_in_the_audit_chain_and_tells_a_second_person(
     assert audit_log().verify() == len(list(audit_log().entries()))
     # The reason is sealed under the case key, not written in the clear.
     assert b"driver" not in bytes(first.reason)
-    assert cases._open(cases._keys(cw, case), first, "reason") == {"reason": "driver at 10"}
+    # The second person reads why; a caseworker not on the case cannot.
+    log = location.reveals(omar, case)
+    assert [(r.user, r.reason, r.expires_at - r.granted_at) for r in log] == [
+        ("rita", "driver at 10", timedelta(minutes=10)),
+        ("rita", "driver at 11", timedelta(minutes=10)),
+    ]
+    assert ("casework.reveal_log", "case", "C-0001") in _audit_actions()
+    cases.unassign(cw, case, omar.user)
+    with pytest.raises(NotFound, match="no case 'C-0001'"):
+        location.reveals(omar, case)
 
 
 def test_a_lone_owner_tells_the_admins_and_with_nobody_to_tell_no_reveal(

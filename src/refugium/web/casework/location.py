@@ -381,6 +381,40 @@ def revealed_until(case: Case, user: User | None, now: datetime | None = None) -
     )
 
 
+@dataclass(frozen=True)
+class RevealRecord:
+    """One reveal as the case's assignees review it: who, when, for how long, and why."""
+
+    user: str
+    granted_at: datetime
+    expires_at: datetime
+    reason: str = field(repr=False)
+
+
+@sensitive_variables("keys")
+def reveals(ws: Workspace, case: Case) -> list[RevealRecord]:
+    """Every reveal of the case's location, oldest first, with its reason opened: so that
+    the second person told of a reveal can judge it. For any assignee (the reason is under
+    the case key). Audited: ``casework.reveal_log``.
+
+    Raises:
+        NotFound: the actor is not assigned to the case (or it does not exist).
+        DecryptionFailed: damage, or a reason under a generation the actor lacks.
+    """
+    keys = cases._keys(ws, case)
+    found = [
+        RevealRecord(
+            user=row.user.username,
+            granted_at=row.granted_at,
+            expires_at=row.expires_at,
+            reason=str(cases._open(keys, row, "reason")["reason"]),
+        )
+        for row in LocationReveal.objects.filter(case=case).select_related("user").order_by("pk")
+    ]
+    audit(ws.actor, "casework.reveal_log", "case", case.code)
+    return found
+
+
 # --- Reading --------------------------------------------------------------------------------
 
 

@@ -343,6 +343,40 @@ def test_every_column_of_the_app_is_declared_with_why_it_may_be_plaintext() -> N
             "blob": "age file to the casework desk's recipient",
             "queued_on": "a day",
         },
+        # The location compartment (location.py): the contents under the compartment's own
+        # key, the region and a reveal's reason under the case key.
+        "LocationCompartment": {
+            "id": "row number",
+            "uid": "random, what the region is bound to",
+            "case": "link",
+            "stage": "coded: safe, exit, relocated",
+            "details": "sealed under the case key (the coarse region)",
+            "filled_on": "a day",
+            "destroyed_on": "a day",
+            "digest": "SHA-256 of the destroyed ciphertext, never of the plaintext",
+        },
+        "LocationContent": {
+            "id": "row number",
+            "uid": "random, what the contents are bound to",
+            "compartment": "link",
+            "key_id": "public key's id",
+            "sealed": "sealed under the compartment key (address, route, tickets, dates)",
+        },
+        "LocationKeyWrap": {
+            "id": "row number",
+            "content": "link",
+            "assignment": "the logistics owner's assignment or none (recovery)",
+            "blob": "age file to that recipient",
+        },
+        "LocationReveal": {
+            "id": "row number",
+            "uid": "random, what the reason is bound to",
+            "case": "link",
+            "user": "an account",
+            "reason": "sealed under the case key",
+            "granted_at": "a timestamp: a reveal lasts minutes",
+            "expires_at": "a timestamp",
+        },
     }
     for model in apps.get_app_config("casework").get_models():
         assert model.__name__ in columns, f"{model.__name__}: declare its columns here"

@@ -52,7 +52,7 @@ from refugium.crypto import DecryptionFailed, DeskKey, Recipient
 from refugium.errors import BadInput, Conflict, NotFound
 from refugium.web.accounts import services as accounts
 from refugium.web.accounts.models import Membership
-from refugium.web.casework import recheck, services
+from refugium.web.casework import location, recheck, services
 from refugium.web.casework.models import (
     Assignment,
     Case,
@@ -623,6 +623,7 @@ def move_stage(
     )
     case.stage = target
     case.save(update_fields=["stage"])
+    location.stage_changed(case, change, actor or ws.actor)
     given.stage = target
     audit(actor or ws.actor, "casework.stage", "case", case.code)
     return change

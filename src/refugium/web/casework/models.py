@@ -341,3 +341,105 @@ class PendingWatch(models.Model):
 
     def __str__(self) -> str:
         return f"pending watch {self.pk}"
+# --- Location compartment (issue 9: "Location compartment", "Need-to-know reveal") ----------
+#
+# A case's safe-house address, route, tickets and dates, one compartment per stage, sealed
+# under the compartment's own key wrapped only to the case's logistics owner and the recovery
+# recipient (``location.py``). The compartment row outlives its contents as a tombstone: when
+# its stage ends, the contents and the key's wraps are deleted, and the row keeps the stage,
+# the day, the coarse region (sealed under the case key) and a hash of the ciphertext.
+
+
+class LocationCompartment(models.Model):
+    """One stage's location data of a case, and afterwards its tombstone."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="location_compartments")
+    # Coded: which stage the data belongs to (safe, exit, relocated) says where in the process
+    # the person is, which the case's own stage column says already; it names no place.
+    stage = models.CharField(max_length=12)
+    # Sealed under the case key: {"region": ...}, the coarse value ("relocated / REGION")
+    # that the tombstone keeps. Every assignee of the case may read it once the stage ends.
+    details = models.BinaryField()
+    # Days, not timestamps: when a safe flat was filled in can be tied to a journey.
+    filled_on = models.DateField()
+    destroyed_on = models.DateField(null=True, blank=True)
+    # Hex SHA-256 of the ciphertext destroyed (not of the plaintext: see location.py).
+    digest = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["case", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "stage"],
+                condition=models.Q(destroyed_on__isnull=True),
+                name="one_live_location_compartment_per_stage",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"location compartment {self.pk} ({self.stage})"
+
+
+class LocationContent(models.Model):
+    """The sealed contents of a live compartment, under the compartment's own key. Deleted
+    (with its wraps) when the stage ends; rewritten under a fresh key on every fill."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    compartment = models.OneToOneField(
+        LocationCompartment, on_delete=models.CASCADE, related_name="content"
+    )
+    # Public: names the key the contents are sealed under, as CaseKeyGeneration.key_id.
+    key_id = models.CharField(max_length=16)
+    # JSON under the compartment key: address, route, tickets, dates, notes.
+    sealed = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"contents of {self.compartment}"
+
+
+class LocationKeyWrap(models.Model):
+    """The compartment key as an age file to the logistics owner (through their assignment,
+    so that unassigning or cutting them off deletes it) or, ``assignment`` null, to the
+    recovery recipient."""
+
+    content = models.ForeignKey(LocationContent, on_delete=models.CASCADE, related_name="wraps")
+    assignment = models.ForeignKey(
+        Assignment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    blob = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content", "assignment"], name="unique_location_key_wrap"
+            ),
+            models.UniqueConstraint(
+                fields=["content"],
+                condition=models.Q(assignment__isnull=True),
+                name="one_recovery_wrap_per_location_content",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"wrap of {self.content} ({'recovery' if self.assignment_id is None else 'owner'})"
+
+
+class LocationReveal(models.Model):
+    """A limited-time unmasking of a case's location by its logistics owner."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="location_reveals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Sealed under the case key: why the location was needed can name places and people.
+    reason = models.BinaryField()
+    # Timestamps, not days: a reveal lasts minutes, and its end must be exact.
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["case", "id"]
+        indexes = [models.Index(fields=["case", "user", "expires_at"], name="reveal_lookup")]
+
+    def __str__(self) -> str:
+        return f"reveal {self.pk} on {self.case.code}"

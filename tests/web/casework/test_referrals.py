@@ -251,6 +251,15 @@ def test_a_bad_entry_writes_nothing(
     assert (DoNotDisclose.objects.count(), DisclosureDigest.objects.count()) == (0, 0)
 
 
+def test_an_other_contact_that_only_looks_like_an_address_is_kept(
+    cw: services.Workspace,
+) -> None:
+    case = _case(cw)
+    referrals.add_do_not_disclose(cw, case, "other", contacts=[("Kin@Village", "other")], now=AT)
+    with pytest.raises(Disclosure, match="matched by contact"):
+        referrals.check_disclosure(cw, case, contacts=[("kin@village", "other")])
+
+
 # --- Consent, fields, expiry ----------------------------------------------------------------
 
 

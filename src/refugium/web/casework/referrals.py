@@ -45,6 +45,7 @@ import json
 import secrets
 import unicodedata
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -133,7 +134,9 @@ def _contact_keys(identifier: str, kind: str | None) -> list[str]:
     keys = [lookup_key(identifier, given)]
     guessed = guess_kind(identifier)
     if guessed != given:
-        keys.append(lookup_key(identifier, guessed))
+        # It may only look like one (an "other" contact "name@host"): the given kind stands.
+        with suppress(BadInput):
+            keys.append(lookup_key(identifier, guessed))
     return keys
 
 

@@ -110,6 +110,7 @@ def test_a_partner_whose_contact_is_listed_in_another_written_form_is_refused(
     with pytest.raises(Disclosure, match=r"do-not-disclose list \(matched by contact\)") as error:
         _refer(cw, case, partner)
 
+    assert error.value.code == "do_not_disclose"
     assert listed[0] not in error.value.message
     assert partner_form[0] not in error.value.message
     _nothing_referred()
@@ -346,6 +347,8 @@ def test_the_partner_decrypts_only_the_chosen_fields(
     assert response["Content-Type"] == "application/octet-stream"
     assert "no-store" in response["Cache-Control"]
     assert 'filename="referral.age"' in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "no-referrer"
     blob = b"".join(response.streaming_content)  # type: ignore[attr-defined]
     plaintext = decrypt(blob, [key])
     document = json.loads(plaintext)

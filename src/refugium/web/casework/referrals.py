@@ -294,8 +294,10 @@ def _revoke_reaching(
     now refuses."""
     for referral in case.referrals.filter(state=Referral.State.WAITING).select_related("partner"):
         partner = _open_partner(ws, referral.partner)
-        projected = _open_consent(keys, referral).get("contact")
-        contacts = list(partner.contacts) + ([tuple(projected)] if projected else [])
+        projected = _details(keys, referral).get("contact")
+        contacts: list[tuple[str, str | None]] = list(partner.contacts)
+        if projected:
+            contacts.append((str(projected[0]), str(projected[1])))
         try:
             check_disclosure(ws, case, names=[partner.name], contacts=contacts, keys=keys)
         except Disclosure:
@@ -660,7 +662,7 @@ def _end(referral: Referral, state: Any, day: date) -> None:
     referral.save(update_fields=["state", "ended_on"])
 
 
-def _open_consent(keys: Sequence[DeskKey], referral: Referral) -> dict[str, Any]:
+def _details(keys: Sequence[DeskKey], referral: Referral) -> dict[str, Any]:
     return cases._open(keys, referral, "details")
 
 
@@ -712,7 +714,7 @@ def referrals_of(ws: Workspace, case: Case) -> list[ReferralView]:
     keys = cases._keys(ws, case)
     found = []
     for referral in case.referrals.select_related("partner").order_by("pk"):
-        details = _open_consent(keys, referral)
+        details = _details(keys, referral)
         found.append(
             ReferralView(
                 code=referral.code,

@@ -79,6 +79,8 @@ POLICIES: dict[str, str] = {
     # estimates of the total number of victims from the documentation database
     "estimates:home": "desk-member:documentation",
     "estimates:table": "desk-member:documentation",
+    # a partner organisation's one download of a referral (the token is the credential)
+    "referrals:fetch": ANONYMOUS,
 }
 
 View = Callable[..., HttpResponseBase]

@@ -377,6 +377,51 @@ def test_every_column_of_the_app_is_declared_with_why_it_may_be_plaintext() -> N
             "granted_at": "a timestamp: a reveal lasts minutes",
             "expires_at": "a timestamp",
         },
+        # The do-not-disclose list and referrals (referrals.py).
+        "DoNotDisclose": {
+            "id": "row number",
+            "uid": "random, what the sealed part is bound to",
+            "case": "link",
+            "kind": "coded: relative, officer, informer, other",
+            "sealed": "sealed under the case key (name, contacts, note)",
+            "added_on": "a day",
+            "added_by": "an account",
+        },
+        "DisclosureDigest": {
+            "id": "row number",
+            "entry": "link",
+            "case": "link",
+            "what": "coded: name or contact",
+            "digest": "keyed under the case key, with the case's uid",
+        },
+        "Partner": {
+            "id": "row number",
+            "uid": "random, what the sealed part is bound to",
+            "desk": "coded",
+            "sealed": "sealed under the desk key (name, recipient, contacts)",
+            "active": "a flag",
+            "added_on": "a day",
+            "added_by": "an account",
+        },
+        "Referral": {
+            "id": "row number",
+            "uid": "random, what the details are bound to",
+            "case": "link",
+            "partner": "link",
+            "fields": "coded: which fields were projected",
+            "details": "sealed under the case key (consent, contact sent)",
+            "token_digest": "SHA-256 of a 256-bit random token",
+            "state": "coded: waiting, fetched, expired, revoked",
+            "created_on": "a day",
+            "expires_on": "a day",
+            "ended_on": "a day",
+            "created_by": "an account",
+        },
+        "ReferralFile": {
+            "id": "row number",
+            "referral": "link",
+            "blob": "age file to the partner's recipient",
+        },
     }
     for model in apps.get_app_config("casework").get_models():
         assert model.__name__ in columns, f"{model.__name__}: declare its columns here"

@@ -443,3 +443,147 @@ class LocationReveal(models.Model):
 
     def __str__(self) -> str:
         return f"reveal {self.pk} on {self.case.code}"
+
+
+# --- Do-not-disclose list and referrals (issue 9: "Do-not-disclose list", "Referrals") -------
+#
+# Who must never learn of a case (relatives, named officers, suspected informers), the partner
+# organisations a case may be referred to, and each referral: a minimal projection of the case
+# encrypted to the partner's age recipient, kept on the server only until it is fetched,
+# expires or is revoked. See referrals.py for the decisions.
+
+
+class DoNotDisclose(models.Model):
+    """A party who must never be reached about the case: its name, contacts and note sealed
+    under the case key; its keyed digests (``DisclosureDigest``) let a referral, an export or
+    a message be checked against it without opening it."""
+
+    class Kind(models.TextChoices):
+        RELATIVE = "relative", _("Relative")
+        OFFICER = "officer", _("Named officer")
+        INFORMER = "informer", _("Suspected informer")
+        OTHER = "other", _("Other")
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="do_not_disclose")
+    # Coded: which kind of party names no one, and a refusal may say which kind matched.
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # JSON under the case key: the name as written, the contacts and kinds, a note.
+    sealed = models.BinaryField()
+    # A day, not a timestamp (as the watchlist's added_on).
+    added_on = models.DateField()
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return f"do-not-disclose entry {self.pk} on {self.case.code}"
+
+
+class DisclosureDigest(models.Model):
+    """One keyed digest of a do-not-disclose entry's name or contact, under the case key and
+    bound to the case (referrals.py): equal parties on two cases give unequal digests."""
+
+    class What(models.TextChoices):
+        NAME = "name", _("Name")
+        CONTACT = "contact", _("Contact")
+
+    entry = models.ForeignKey(DoNotDisclose, on_delete=models.CASCADE, related_name="digests")
+    # The case again, so that a check is one indexed query per case; it names no one.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    # Coded: a refusal says whether a name or a contact matched, never which entry.
+    what = models.CharField(max_length=8, choices=What.choices)
+    digest = models.CharField(max_length=96)
+
+    class Meta:
+        ordering = ["entry", "id"]
+        indexes = [models.Index(fields=["case", "digest"], name="disclosure_case_digest")]
+
+    def __str__(self) -> str:
+        return f"digest {self.pk} of do-not-disclose entry {self.entry_id}"
+
+
+class Partner(models.Model):
+    """A partner organisation a case may be referred to, shown by its code (``P-0003``).
+
+    Its name, contacts and age recipient are sealed with the casework desk's field cipher:
+    even the public key is sealed, since a partner that publishes it would be named by it.
+    """
+
+    PREFIX = "P"
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
+    sealed = models.BinaryField()
+    # Coded: a retired partner gets no new referral; its past ones stay on record.
+    active = models.BooleanField(default=True)
+    added_on = models.DateField()
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def code(self) -> str:
+        return f"{self.PREFIX}-{self.pk:04d}" if self.pk else f"{self.PREFIX}-new"
+
+
+class Referral(models.Model):
+    """A referral of a case to a partner, shown by its code (``R-0005``). The encrypted
+    projection is a ``ReferralFile`` row, deleted once fetched, expired or revoked."""
+
+    PREFIX = "R"
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the partner")
+        FETCHED = "fetched", _("Fetched by the partner")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="referrals")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="referrals")
+    # Coded (FIELDS in referrals.py), comma-separated: what was shared, for the case's record.
+    fields = models.CharField(max_length=100)
+    # JSON under the case key: the person's consent (how it was given, when, who recorded it).
+    details = models.BinaryField()
+    # SHA-256 of the one-time token: the partner holds no key of ours, so the fetch looks the
+    # token up unkeyed; 256 random bits make that safe. The token itself is never stored.
+    token_digest = models.CharField(max_length=64, unique=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.WAITING)
+    # Days, not timestamps: expiry is by the day, and the moment of a referral is not needed.
+    created_on = models.DateField()
+    expires_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def code(self) -> str:
+        return f"{self.PREFIX}-{self.pk:04d}" if self.pk else f"{self.PREFIX}-new"
+
+
+class ReferralFile(models.Model):
+    """The age file for the partner, while it waits. A row of its own so that ending a
+    referral deletes it (SQLite's secure_delete overwrites the freed pages), not blanks it."""
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="file")
+    blob = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"file of referral {self.referral_id}"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 
+from refugium.casework import tasks as rules
 from refugium.errors import BadInput, Conflict, NotFound
 from refugium.web.accounts.models import Desk
 from refugium.web.casework import cases, services, tasks
@@ -254,6 +255,22 @@ def test_the_pass_needs_no_key_and_refuses_a_naive_clock(cw: services.Workspace)
         tasks.overdue_pass(OVERDUE.replace(tzinfo=None))
     # No workspace, no keyring: only plaintext columns are read.
     assert [e.step for e in tasks.overdue_pass(OVERDUE)] == ["owner"]
+
+
+def test_a_due_day_ends_at_midnight_in_the_organisations_time_zone(
+    cw: services.Workspace, settings: object
+) -> None:
+    settings.TIME_ZONE = "Europe/Moscow"  # type: ignore[attr-defined]
+    case = _open(cw)
+    tasks.add_task(cw, case, TITLE, due_on=DUE, today=DAY)
+    assert tasks.overdue_pass(datetime(2017, 4, 5, 20, 59, 59, tzinfo=UTC)) == []
+    assert [e.step for e in tasks.overdue_pass(datetime(2017, 4, 5, 21, 0, tzinfo=UTC))] == [
+        "owner"
+    ]
+
+
+def test_the_rules_know_the_risk_levels_of_a_case() -> None:
+    assert sorted(rules.RISKS) == sorted(Case.Risk.values)
 
 
 # --- Notes ----------------------------------------------------------------------------------

@@ -33,7 +33,6 @@ assigned to the case gets the same ``NotFound`` as for a case that does not exis
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -44,7 +43,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from refugium.casework import tasks as rules
 from refugium.casework.stages import OPEN
-from refugium.crypto import DeskKey, Identity
+from refugium.crypto import Identity
 from refugium.errors import BadInput, Conflict, NotFound
 from refugium.web.casework import cases, notices
 from refugium.web.casework.models import Assignment, Case, CaseDocument, CaseNote, Task
@@ -104,7 +103,7 @@ class TaskView:
     number: int
     title: str = field(repr=False)
     details: str = field(repr=False)
-    due_on: date = field()
+    due_on: date
     owner: str = ""
     done_on: date | None = None
     done_by: str | None = None
@@ -345,7 +344,7 @@ def _escalate(task: Task, step: int, at: datetime, actor: str) -> Escalated:
 class NoteView:
     number: int
     text: str = field(repr=False)
-    written_on: date = field()
+    written_on: date
     author: str = ""
 
 
@@ -409,7 +408,7 @@ class DocumentView:
     number: int
     item: str = field(repr=False)
     label: str = field(repr=False)
-    attached_on: date = field()
+    attached_on: date
     attached_by: str = ""
     present: bool = True
     name: str = field(default="", repr=False)
@@ -418,8 +417,9 @@ class DocumentView:
 
 
 def _desk_identities(ws: Workspace) -> list[Identity]:
-    keys: Sequence[DeskKey] = ws.keys
-    return [key.identity for key in keys]
+    """The casework desk's identities the workspace holds: the vault encrypts an item's
+    description to its desk."""
+    return [key.identity for key in ws.keys]
 
 
 def _vault_item(ws: Workspace, code: str) -> Item:

@@ -91,10 +91,22 @@ def test_a_cost_moved_to_another_case_by_its_tag_does_not_open(cw: services.Work
     first, second = _open(cw), _open(cw)
     _cost(cw, first, date(2026, 3, 1), "tickets", 100, "EUR")
     moved = Cost.objects.get()
-    moved.case_tag = ledger._tags(cw, second)[0]
+    moved.case_tag = cw.hasher.digest(f"{second.uid}:{moved.uid}", purpose=ledger.LEDGER)
     moved.save()
     with pytest.raises(DecryptionFailed):
         ledger.costs_of(cw, second)
+
+
+def test_no_two_costs_share_a_tag_so_a_seized_ledger_cannot_group_them_by_case(
+    cw: services.Workspace,
+) -> None:
+    case = _open(cw)
+    for day in (1, 2, 3):
+        _cost(cw, case, date(2026, 3, day), "tickets", 100, "EUR")
+    tags = list(Cost.objects.values_list("case_tag", flat=True))
+    assert len(set(tags)) == 3
+    assert not any(str(case.uid) in tag or case.code in tag for tag in tags)
+    assert [v.spent_on.day for v in ledger.costs_of(cw, case)] == [1, 2, 3]
 
 
 @pytest.mark.parametrize(

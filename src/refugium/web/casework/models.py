@@ -384,8 +384,9 @@ class Cost(models.Model):
     Plaintext, so that a coordinator sums them without opening any case: the month, the
     category, the amount (exact integer minor units) and the ISO 4217 currency. A seized
     database therefore shows, per row, "tickets, 12,000.00 RUB, March 2026"; what it does not
-    show is *which case* paid it (no case column: ``case_tag`` is a keyed hash of the case's
-    uid under the casework desk's key, which the server does not hold), the day (sealed:
+    show is *which case* paid it, nor which rows one case paid (no case column: ``case_tag``
+    is a keyed hash of the case's uid and the row's uid under the casework desk's key, which
+    the server does not hold, so no two rows share it), the day (sealed:
     the day tickets are bought is near the day a person travels), and what it was for
     (sealed: the description names routes, shelters, people). The currency does hint at a
     country, which is why the row must not name its case.
@@ -393,7 +394,7 @@ class Cost(models.Model):
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
-    # KeyedHasher digest of the case's uid (purpose LEDGER in ledger.py), under the desk key.
+    # KeyedHasher digest of "case uid:row uid" (purpose LEDGER in ledger.py), desk key.
     case_tag = models.CharField(max_length=96)
     # The first day of the month the cost was paid in: all a grant report needs.
     month = models.DateField()
@@ -405,10 +406,7 @@ class Cost(models.Model):
 
     class Meta:
         ordering = ["month", "id"]
-        indexes = [
-            models.Index(fields=["desk", "month"], name="cost_desk_month"),
-            models.Index(fields=["case_tag"], name="cost_case_tag"),
-        ]
+        indexes = [models.Index(fields=["desk", "month"], name="cost_desk_month")]
 
     def __str__(self) -> str:
         return f"cost {self.pk}"

@@ -135,6 +135,29 @@ def test_an_unassigned_caseworker_gets_the_same_not_found_as_for_a_missing_case(
     assert CaseNote.objects.count() == 1
 
 
+def test_my_tasks_are_the_actors_open_tasks_on_cases_still_theirs(
+    cw: services.Workspace, rita: services.Workspace
+) -> None:
+    first, second, left = _open(cw), _open(cw), _open(cw)
+    for case in (first, second, left):
+        cases.assign(cw, case, rita.user)
+    later = tasks.add_task(
+        cw, first, "later", due_on=DUE + timedelta(days=3), owner="rita", today=DAY
+    )
+    sooner = tasks.add_task(cw, second, "sooner", due_on=DUE, owner="rita", today=DAY)
+    tasks.add_task(cw, second, "admin's", due_on=DUE, today=DAY)
+    done = tasks.add_task(cw, first, "done", due_on=DUE, owner="rita", today=DAY)
+    tasks.complete_task(rita, first, done.pk)
+    tasks.add_task(cw, left, "gone", due_on=DUE, owner="rita", today=DAY)
+    cases.unassign(cw, left, rita.user)
+
+    mine = tasks.my_tasks(rita, today=DAY)
+    assert [(code, v.number, v.title) for code, v in mine] == [
+        (second.code, sooner.pk, "sooner"),
+        (first.code, later.pk, "later"),
+    ]
+
+
 # --- Overdue escalation ---------------------------------------------------------------------
 
 

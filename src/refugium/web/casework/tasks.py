@@ -223,6 +223,33 @@ def tasks_of(ws: Workspace, case: Case | str, *, today: date | None = None) -> l
     return sorted(views, key=lambda v: (v.done_on is not None, v.due_on, v.number))
 
 
+def my_tasks(ws: Workspace, *, today: date | None = None) -> list[tuple[str, TaskView]]:
+    """The actor's open tasks across the cases they are still assigned to, as ``(case
+    code, task)``, soonest due first: the caseworker's list for the day. Audited:
+    ``casework.task_view`` per case read.
+
+    Raises:
+        DecryptionFailed: damage.
+    """
+    if ws.user is None:
+        return []
+    mine = (
+        Task.objects.filter(owner=ws.user, done_on=None, case__desk=ws.desk)
+        .values_list("case_id", flat=True)
+        .distinct()
+    )
+    found: list[tuple[str, TaskView]] = []
+    for case in Case.objects.filter(pk__in=list(mine)).order_by("pk"):
+        try:
+            views = tasks_of(ws, case, today=today)
+        except NotFound:
+            continue  # taken off the case: its tasks are no longer theirs to read
+        found.extend(
+            (case.code, view) for view in views if view.owner == ws.actor and view.done_on is None
+        )
+    return sorted(found, key=lambda pair: (pair[1].due_on, pair[0], pair[1].number))
+
+
 @dataclass(frozen=True)
 class Escalated:
     """One step the overdue pass took: the case, the task, the step and who was told."""

@@ -587,3 +587,128 @@ class ReferralFile(models.Model):
 
     def __str__(self) -> str:
         return f"file of referral {self.referral_id}"
+
+
+# --- Tasks, notes, documents and costs (issue 9: "Tasks with deadlines and overdue escalation;
+# encrypted notes; documents from the vault; a small ledger of costs per case") --------------
+#
+# What a case needs done, what was learnt, which vault documents belong to it, and what it
+# cost. The text of each is sealed under the case key (``cases._seal``, column ``details``);
+# the plaintext columns are what the server needs without any key: the periodic pass that
+# escalates overdue tasks, and a coordinator's grant report.
+
+
+class Task(models.Model):
+    """Something an assignee must do for a case by a day. Escalated by ``tasks.overdue_pass``
+    when it is overdue: its owner first, then the case's coordinators."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    # Sealed under the case key: title and details ("buy the ticket Grozny-Moscow for the 4th")
+    # say where a person goes and when.
+    details = models.BinaryField()
+    # A day, plaintext: the escalation pass runs from a timer with no key unlocked and must
+    # find overdue tasks. A due day says something must happen, not what.
+    due_on = models.DateField()
+    # An account, plaintext: the pass notifies the owner without opening the task.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="casework_tasks"
+    )
+    created_on = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # A day, plaintext: a done task is never escalated, and the pass must know without a key.
+    done_on = models.DateField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The last escalation step sent (refugium.casework.tasks: 0 none, 1 owner, 2 coordinators)
+    # and when the owner was told: a timestamp, because the coordinators' delay is counted in
+    # minutes from it (an hour for a critical case). It records when the pass ran, not what
+    # anyone did. Together they make sure no step is ever sent twice.
+    escalation = models.PositiveSmallIntegerField(default=0)
+    owner_notified_at = models.DateTimeField(null=True, blank=True)
+    coordinators_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["case", "due_on", "id"]
+        indexes = [models.Index(fields=["done_on", "due_on"], name="task_open_due")]
+
+    def __str__(self) -> str:
+        return f"task {self.pk} on {self.case.code}"
+
+
+class CaseNote(models.Model):
+    """A caseworker's note on a case, sealed under the case key; author and day plaintext (an
+    account and a day name no one outside the organisation, and show who wrote when)."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_notes")
+    details = models.BinaryField()
+    written_on = models.DateField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on {self.case.code}"
+
+
+class CaseDocument(models.Model):
+    """A document of the evidence vault (an ``evidence.Item`` of the casework desk) attached
+    to a case. Which item it is lives in ``details``, sealed under the case key, with the
+    caseworker's label: the item's code also appears in the custody log and in export bundles
+    handed to courts, and a plaintext column would tie that exhibit to this case. The file
+    itself stays in the vault, never copied."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
+    details = models.BinaryField()
+    attached_on = models.DateField()
+    attached_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return f"document {self.pk} on {self.case.code}"
+
+
+class Cost(models.Model):
+    """One cost of a case in the ledger, for grant reports.
+
+    Plaintext, so that a coordinator sums them without opening any case: the month, the
+    category, the amount (exact integer minor units) and the ISO 4217 currency. A seized
+    database therefore shows, per row, "tickets, 12,000.00 RUB, March 2026"; what it does not
+    show is *which case* paid it, nor which rows one case paid (no case column: ``case_tag``
+    is a keyed hash of the case's uid and the row's uid under the casework desk's key, which
+    the server does not hold, so no two rows share it), the day (sealed:
+    the day tickets are bought is near the day a person travels), and what it was for
+    (sealed: the description names routes, shelters, people). The currency does hint at a
+    country, which is why the row must not name its case.
+    """
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
+    # KeyedHasher digest of "case uid:row uid" (purpose LEDGER in ledger.py), desk key.
+    case_tag = models.CharField(max_length=96)
+    # The first day of the month the cost was paid in: all a grant report needs.
+    month = models.DateField()
+    category = models.CharField(max_length=12)
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    # Sealed under the case key: the day, the description, who recorded it.
+    details = models.BinaryField()
+
+    class Meta:
+        ordering = ["month", "id"]
+        indexes = [models.Index(fields=["desk", "month"], name="cost_desk_month")]
+
+    def __str__(self) -> str:
+        return f"cost {self.pk}"

@@ -79,7 +79,7 @@ def test_an_unassigned_caseworker_cannot_enrol_and_learns_nothing(
     cw: services.Workspace, rita: services.Workspace
 ) -> None:
     theirs = _case(cw)
-    with pytest.raises(NotFound, match="^no case 'C-0001'$"):
+    with pytest.raises(NotFound, match=r"^no case 'C-0001'$"):
         checkin_store.enrol(rita, theirs, EVERY, GRACE, NORMAL, DURESS, now=T0)
     assert CheckinSchedule.objects.count() == 0
 
@@ -137,7 +137,7 @@ def test_the_handler_must_be_assigned(rita: services.Workspace, cw: services.Wor
 def test_the_answer_is_recognised_as_a_phone_keyboard_types_it(
     enrolled: tuple[Case, str],
 ) -> None:
-    _case_, code = enrolled
+    code = enrolled[1]
     checkin_store.receive(code.replace(" ", "-"), "  солнечный ветер. ", now=T0 + 10 * SECOND)
     [entry] = CheckinEntry.objects.all()
     assert (entry.at, entry.counts) == (T0 + 10 * SECOND, True)
@@ -215,7 +215,7 @@ def test_malformed_check_ins_are_refused_before_any_lookup(
 
 
 def test_an_on_time_check_in_raises_nothing(enrolled: tuple[Case, str]) -> None:
-    _case_, code = enrolled
+    code = enrolled[1]
     checkin_store.receive(code, NORMAL, now=T0 + timedelta(minutes=55))
     # Without it, the pass at T0 + 1h15m + 1s would raise; with it, the next is due later.
     assert checkin_store.run_pass(T0 + EVERY + GRACE + SECOND) == []
@@ -331,7 +331,7 @@ def test_an_unassigned_caseworker_gets_the_same_error_as_for_a_missing_alert(
     [raised] = checkin_store.run_pass(T0 + EVERY + GRACE + SECOND)
     kamil = _caseworker(org, "kamil")
     for number in (raised.alert, raised.alert + 1):
-        with pytest.raises(NotFound, match=f"^no check-in alert {number}$"):
+        with pytest.raises(NotFound, match=rf"^no check-in alert {number}$"):
             checkin_store.acknowledge(kamil, number, now=T0 + 2 * EVERY)
     assert checkin_store.open_alerts(kamil) == []
     # The admin is a coordinator: not assigned, yet may act on any case's alert.
@@ -374,10 +374,12 @@ def test_the_secret_is_created_once_owner_only_and_a_damaged_one_is_refused(
         checkin_store.server_secret()
 
 
-def test_a_seized_database_holds_neither_code_nor_answer(
-    rita: services.Workspace, enrolled: tuple[Case, str]
-) -> None:
-    case, code = enrolled
+@pytest.mark.django_db(transaction=True)
+def test_a_seized_database_holds_neither_code_nor_answer(data_dir: object) -> None:
+    org = factories.make_org()
+    rita = _caseworker(org, "rita")
+    case = _case(rita)
+    code = checkin_store.enrol(rita, case, EVERY, GRACE, NORMAL, DURESS, now=T0).code
     checkin_store.receive(code, NORMAL, now=T0 + timedelta(minutes=30))
     checkin_store.receive(code, DURESS, now=T0 + timedelta(minutes=40))
     checkin_store.receive(code, "Неверный Ответ", now=T0 + timedelta(minutes=45))
@@ -387,10 +389,12 @@ def test_a_seized_database_holds_neither_code_nor_answer(
         checkin_store.acknowledge(rita, alert.pk, now=T0 + 3 * EVERY)
         checkin_store.resolve(rita, alert.pk, now=T0 + 3 * EVERY)
     seized = seized_bytes()
+    # The right files were read: the schedule's lookup and the audit entries are there.
+    assert CheckinSchedule.objects.get().lookup.encode() in seized
+    assert b"casework.checkin_resolve" in seized
     digits = code.replace(" ", "")
     secrets = [NORMAL, DURESS, "солнечный ветер", "тихая гавань", "Неверный Ответ", code, digits]
-    for secret in secrets:
-        for form in written_forms(secret):
-            assert form not in seized, secret
+    hits = [s for s in secrets for form in written_forms(s) if form in seized]
+    assert hits == []
     # Nor does the secret that would let a seizer test guesses offline.
     assert checkin_store.server_secret().hex().encode() not in seized

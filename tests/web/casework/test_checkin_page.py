@@ -1,0 +1,126 @@
+"""The person's check-in page (issue 9, "Check-ins"): one reply for every answer and code."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+
+from refugium.web.casework import cases, checkin_store, services
+from refugium.web.casework.models import CheckinAlert, CheckinEntry
+from tests.web.test_headers_everywhere import check
+
+NORMAL = "Солнечный Ветер"
+DURESS = "Тихая Гавань"
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.fixture
+def code(cw: services.Workspace) -> str:
+    case = cases.open_case(cw, risk="high").case
+    return checkin_store.enrol(
+        cw, case, timedelta(hours=1), timedelta(minutes=15), NORMAL, DURESS
+    ).code
+
+
+def _post(code: str, answer: str, path: str = "/checkin/"):  # type: ignore[no-untyped-def]
+    """A fresh phone's browser: the form, then the answer with its token (CSRF enforced)."""
+    browser = Client(enforce_csrf_checks=True)
+    form = browser.get(path)
+    assert form.status_code == 200
+    token = TOKEN.search(form.content.decode())
+    assert token is not None
+    return browser.post(
+        path, {"csrfmiddlewaretoken": token.group(1), "code": code, "answer": answer}
+    )
+
+
+def test_the_form_is_a_reporter_page_without_scripts(org: object) -> None:
+    response = Client().get("/checkin/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<form method="post" action="/checkin/"' in html
+    assert 'name="code"' in html
+    assert 'name="answer"' in html
+    assert "<script" not in html
+    check(response, reporter=True)
+
+
+def test_the_form_speaks_russian_under_ru(org: object) -> None:
+    response = Client().get("/ru/checkin/")
+    assert response.status_code == 200
+    assert '<html lang="ru">' in response.content.decode()
+    assert 'action="/ru/checkin/"' in response.content.decode()
+
+
+def test_a_post_without_the_form_token_is_refused(code: str) -> None:
+    response = Client(enforce_csrf_checks=True).post("/checkin/", {"code": code, "answer": NORMAL})
+    assert response.status_code == 403
+    assert CheckinEntry.objects.count() == 0
+
+
+def test_the_reply_is_the_same_bytes_for_normal_duress_wrong_and_unknown(code: str) -> None:
+    replies = {
+        "normal": _post(code, NORMAL),
+        "duress": _post(code, DURESS),
+        "wrong": _post(code, "Неверный ответ"),
+        "unknown code": _post("1111 2222 3333 4444", NORMAL),
+    }
+    first = replies["normal"]
+    assert first.status_code == 200
+    assert "Received" in first.content.decode()
+    for name, reply in replies.items():
+        assert reply.status_code == 200, name
+        assert reply.content == first.content, name
+        assert dict(reply.headers) == dict(first.headers), name
+        assert reply.cookies.keys() == first.cookies.keys(), name
+        check(reply, reporter=True)
+    # What the page hides, the server acted on: two check-ins counted, one did not, one code
+    # was unknown; the duress answer raised the top tier, the wrong one tier 1.
+    counts = sorted(CheckinEntry.objects.values_list("counts", flat=True))
+    assert counts == [False, True, True]
+    alerts = sorted(CheckinAlert.objects.values_list("reason", "tier"))
+    assert alerts == [("duress", 3), ("unknown", 1)]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"code": "12", "answer": NORMAL}, "The code is 16 digits."),
+        ({"code": "1111 2222 3333 444x", "answer": NORMAL}, "The code is 16 digits."),
+        ({"code": "1111 2222 3333 4444", "answer": ""}, "This field is required."),
+        ({"code": "1111 2222 3333 4444", "answer": "?!"}, "Type your answer"),
+        ({"code": "1111 2222 3333 4444", "answer": "я" * 5000}, "at most 800 characters"),
+        ({"code": "9" * 5000, "answer": NORMAL}, "at most 64 characters"),
+        ({}, "This field is required."),
+    ],
+)
+def test_malformed_input_gets_a_form_error_not_a_500(
+    code: str, fields: dict[str, str], message: str
+) -> None:
+    browser = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    token = TOKEN.search(browser.get("/checkin/").content.decode())
+    assert token is not None
+    response = browser.post("/checkin/", {"csrfmiddlewaretoken": token.group(1), **fields})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert 'role="alert"' in response.content.decode()
+    assert CheckinEntry.objects.count() == 0
+
+
+def test_a_flood_is_refused_before_any_check(
+    code: str, settings: object, argon2_runs: list[int]
+) -> None:
+    settings.REFUGIUM_CHECKINS_PER_MINUTE = 1  # type: ignore[attr-defined]
+    assert _post(code, NORMAL).status_code == 200
+    refused = _post(code, NORMAL)
+    assert refused.status_code == 429
+    assert "try again in a minute" in refused.content.decode()
+    assert CheckinEntry.objects.count() == 1
+    assert len(argon2_runs) == 1
+
+
+def test_get_and_post_only(org: object) -> None:
+    assert Client().put("/checkin/").status_code == 405

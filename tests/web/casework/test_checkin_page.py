@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.test import Client
 
+import refugium
 from refugium.web.casework import cases, checkin_store, services
 from refugium.web.casework.models import CheckinAlert, CheckinEntry
 from tests.web.test_headers_everywhere import check
@@ -53,6 +59,31 @@ def test_the_form_speaks_russian_under_ru(org: object) -> None:
     assert response.status_code == 200
     assert '<html lang="ru">' in response.content.decode()
     assert 'action="/ru/checkin/"' in response.content.decode()
+
+
+def test_every_string_of_the_page_has_a_russian_translation(tmp_path: Path) -> None:
+    # As tests/web/intake/test_i18n.py does for the reporter's pages: extract the strings of
+    # the check-in view and template afresh and compare them with the catalogue.
+    web = Path(refugium.__file__).parent / "web" / "casework"
+    work = tmp_path / "extract"
+    (work / "templates" / "casework").mkdir(parents=True)
+    shutil.copy(web / "checkin_views.py", work / "checkin_views.py")
+    shutil.copy(web / "templates" / "casework" / "checkin.html", work / "templates" / "casework")
+    (work / "locale").mkdir()
+    subprocess.run(
+        [str(Path(sys.executable).parent / "django-admin"), "makemessages", "-l", "ru", "-v", "0"],
+        cwd=work,
+        check=True,
+        capture_output=True,
+        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+    )
+    extracted = work / "locale" / "ru" / "LC_MESSAGES" / "django.po"
+    assert 'msgid "The code is 16 digits."' in extracted.read_text()
+    catalogue = Path(refugium.__file__).parent / "locale" / "ru" / "LC_MESSAGES" / "django.po"
+    result = subprocess.run(
+        ["msgcmp", str(catalogue), str(extracted)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_a_post_without_the_form_token_is_refused(code: str) -> None:

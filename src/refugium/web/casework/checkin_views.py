@@ -44,7 +44,11 @@ class CheckinForm(forms.Form):
         label=_("Answer"),
         max_length=checkin_store.MAX_ANSWER_INPUT,
         strip=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        # A password field: phone keyboards do not learn from it, so the duress word never
+        # turns up among the suggestions of a phone someone else now holds.
+        widget=forms.PasswordInput(
+            attrs={"autocomplete": "off", "autocapitalize": "off", "spellcheck": "false"}
+        ),
     )
 
     def clean_code(self) -> str:

@@ -184,3 +184,9 @@ def test_the_data_folder_holds_neither_code_nor_answer(data: Path) -> None:
     for secret in (NORMAL, DURESS, NORMAL.lower(), DURESS.lower(), code, code.replace(" ", "")):
         for form in (secret.encode(), secret.encode("utf-16-le")):
             assert form not in seized, secret
+
+
+def test_run_on_a_folder_that_is_not_initialised(tmp_path: Path) -> None:
+    result = refugium(tmp_path / "none", "checkins", "run")
+    assert result.returncode == 2
+    assert "run `refugium init` first" in one_line_error(result)

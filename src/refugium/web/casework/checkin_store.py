@@ -546,7 +546,9 @@ _AUDIT = {Raise: "casework.checkin_alert", Escalate: "casework.checkin_escalate"
 def _tell(
     schedule: CheckinSchedule, row: CheckinAlert, action: Action, tiers: Tiers, now: datetime
 ) -> Done:
-    role = tiers[action.tier].role
+    # An alert may stand above the top tier if the ladder was shortened since (the engine
+    # treats it as the top).
+    role = tiers[min(action.tier, tiers.top)].role
     case = schedule.case
     audit(SYSTEM, _AUDIT.get(type(action), "casework.checkin_renotify"), "case", case.code)
     kind = {Raise: "raised", Escalate: "escalated", Renotify: "renotified"}[type(action)]

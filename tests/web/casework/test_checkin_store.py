@@ -287,6 +287,18 @@ def test_a_case_coordinator_is_told_at_tier_two(
     assert sorted(n for n, text in _notices() if text == up.line()) == ["admin", "zelim"]
 
 
+def test_a_handler_no_longer_assigned_is_replaced_by_the_assignees(
+    org: factories.Org, rita: services.Workspace
+) -> None:
+    case = _case(rita)
+    kamil = _caseworker(org, "kamil")
+    cases.assign(rita, case, kamil.user)
+    checkin_store.enrol(rita, case, EVERY, GRACE, NORMAL, DURESS, handler=kamil.user, now=T0)
+    cases.unassign(rita, case, kamil.user)
+    [raised] = checkin_store.run_pass(T0 + EVERY + GRACE + SECOND)
+    assert _notices() == [("rita", raised.line())]
+
+
 # --- Acknowledging and resolving ------------------------------------------------------------
 
 
@@ -372,6 +384,14 @@ def test_the_secret_is_created_once_owner_only_and_a_damaged_one_is_refused(
     path.write_text("not a secret\n")
     with pytest.raises(BadInput, match="damaged; restore it from the backup"):
         checkin_store.server_secret()
+
+
+def test_a_secret_created_meanwhile_by_another_process_is_kept(org: factories.Org) -> None:
+    path = checkin_store.secret_path()
+    path.write_text("ab" * 32 + "\n")
+    checkin_store._create_secret(path)
+    assert checkin_store.server_secret() == bytes.fromhex("ab" * 32)
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
 
 
 @pytest.mark.django_db(transaction=True)

@@ -192,8 +192,8 @@ _CODE_SEPARATORS = re.compile(r"[\s\-‐-―.]+")
 
 
 def normalise_code(text: str) -> str:
-    """The 16 digits of a check-in code as typed: spaces, dashes and dots dropped, any
-    script's digits read as ASCII (NFKC).
+    """The 16 digits of a check-in code as typed: spaces, dashes and dots dropped,
+    full-width digits read as ASCII (NFKC).
 
     Raises:
         BadInput: not 16 digits once those are dropped.

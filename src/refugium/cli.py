@@ -828,6 +828,139 @@ def cmd_case_stage(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- Check-ins ------------------------------------------------------------------------------
+
+
+def _duration(text: str) -> Any:
+    """``90`` (minutes), ``90m``, ``6h``, ``1d``, ``1h30m``: a check-in period or grace."""
+    import re
+    from datetime import timedelta
+
+    if text.strip().isdigit():
+        return timedelta(minutes=int(text))
+    found = re.fullmatch(r"\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m(?:in)?)?\s*", text.lower())
+    if not text.strip() or found is None:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (write 90m, 6h, 1d or 1h30m)")
+    days, hours, minutes = (int(g or 0) for g in found.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes)
+
+
+def _read_answer(args: argparse.Namespace, which: str) -> str:
+    """An agreed answer: the next line of stdin with --passphrase-stdin, else asked without
+    echo (twice). Never an argument: it would reach the shell's history."""
+    if args.passphrase_stdin:
+        return _read_stdin_line(f"the {which} answer")
+    if not sys.stdin.isatty():
+        raise BadInput(f"no terminal to ask for the {which} answer; use --passphrase-stdin")
+    first = getpass.getpass(f"{which.capitalize()} answer: ")
+    if getpass.getpass(f"{which.capitalize()} answer again: ") != first:
+        raise BadInput(f"the two {which} answers differ")
+    return first
+
+
+def cmd_checkins_enrol(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from django.contrib.auth.models import User
+
+    from refugium.web.casework import cases, checkin_store
+
+    case = cases.get_case(ws, args.code)
+    handler = None
+    if args.handler is not None:
+        handler = User.objects.filter(username=args.handler).first()
+        if handler is None:
+            raise BadInput("the handler must be assigned to the case")
+    normal = _read_answer(args, "normal")
+    duress = _read_answer(args, "duress")
+    enrolled = checkin_store.enrol(
+        ws, case, args.every, args.grace, normal, duress, handler=handler
+    )
+    schedule = enrolled.schedule
+    print(
+        f"{case.code}: check-ins every {schedule.every_minutes} minutes, "
+        f"grace {schedule.grace_minutes} minutes"
+    )
+    print(f"check-in code (shown once): {enrolled.code}")
+    return 0
+
+
+def cmd_checkins_stop(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from refugium.web.casework import cases, checkin_store
+
+    case = cases.get_case(ws, args.code)
+    checkin_store.stop(ws, case)
+    print(f"{case.code}: check-ins stopped")
+    return 0
+
+
+def _when(text: str | None) -> Any:
+    """``--now``: an ISO 8601 time with its zone, or None for the clock.
+
+    Raises:
+        BadInput: not such a time.
+    """
+    from datetime import datetime
+
+    if text is None:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"not an ISO 8601 time: {text!r}") from None
+    if at.tzinfo is None:
+        raise BadInput("--now needs a time zone, e.g. 2017-04-02T09:30:00+00:00")
+    return at
+
+
+def cmd_checkins_run(args: argparse.Namespace) -> int:
+    _require_initialised()
+    setup_django()
+    from refugium.web.casework import checkin_store
+
+    for done in checkin_store.run_pass(_when(args.now)):
+        print(done.line())
+    return 0
+
+
+def cmd_checkins_list(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from refugium.web.casework import checkin_store
+
+    rows = checkin_store.open_alerts(ws)
+    for row in rows:
+        state = (
+            f"acknowledged by {row.acknowledged_by.username}"
+            if row.acknowledged_by is not None
+            else "not acknowledged"
+        )
+        print(
+            f"alert {row.pk}: {row.schedule.case.code} {row.reason}, tier {row.tier}, "
+            f"raised {row.raised_at.isoformat(timespec='minutes')}, {state}"
+        )
+    if not rows:
+        print("no open alerts")
+    return 0
+
+
+def cmd_checkins_ack(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from refugium.web.casework import checkin_store
+
+    row = checkin_store.acknowledge(ws, args.number)
+    print(f"alert {row.pk}: acknowledged ({row.schedule.case.code})")
+    return 0
+
+
+def cmd_checkins_resolve(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from refugium.web.casework import checkin_store
+
+    row = checkin_store.resolve(ws, args.number)
+    print(f"alert {row.pk}: resolved ({row.schedule.case.code})")
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -1308,6 +1441,58 @@ def build_parser() -> argparse.ArgumentParser:
                    help="request, verification, safe, exit, relocated, resettled, closed or "
                    "rejected")
     case_user(p)
+
+    checkins = add(sub, "checkins", None,
+                   "check-ins of people in transit or hiding: schedules, the escalation pass "
+                   "(for cron), acknowledging and resolving alerts")
+    ci_sub = checkins.add_subparsers(dest="checkins_command", metavar="ACTION",
+                                     parser_class=_Parser)
+    ci_sub.required = True
+
+    def checkins_user(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--user", required=True, metavar="NAME",
+                       help="an active member of the casework desk, assigned to the case "
+                       "(or a coordinator, for alerts)")
+        passphrase_stdin(p)
+
+    p = add(ci_sub, "enrol", cmd_checkins_enrol,
+            "start check-ins for a case's person; reads the agreed normal and duress answers "
+            "(never arguments) and prints the check-in code once")
+    p.add_argument("code", metavar="CODE", help="the case's code, C-0012")
+    p.add_argument("--every", type=_duration, required=True, metavar="DURATION",
+                   help="a check-in is due this long after the last one: 90m, 6h, 1d")
+    p.add_argument("--grace", type=_duration, required=True, metavar="DURATION",
+                   help="and missed this much later still: 0, 15m, 1h")
+    p.add_argument("--handler", metavar="NAME",
+                   help="who is told first (tier 1); assigned to the case (default --user)")
+    checkins_user(p)
+
+    p = add(ci_sub, "stop", cmd_checkins_stop,
+            "end a case's check-ins: nothing more falls due, the code stops working; open "
+            "alerts stay open until resolved")
+    p.add_argument("code", metavar="CODE", help="the case's code, C-0012")
+    checkins_user(p)
+
+    p = add(ci_sub, "run", cmd_checkins_run,
+            "the escalation pass, for cron or a systemd timer every minute: raises, escalates "
+            "and re-sends alerts; one line per action (codes and tiers only); no passphrase")
+    p.add_argument("--now", metavar="ISO-DATETIME",
+                   help="run as at this time, with its zone (default: the clock)")
+
+    p = add(ci_sub, "list", cmd_checkins_list,
+            "the open alerts --user may act on: number, case, reason, tier, state")
+    checkins_user(p)
+
+    p = add(ci_sub, "ack", cmd_checkins_ack,
+            "acknowledge an alert: someone is acting on it, it stops climbing")
+    p.add_argument("number", type=_positive, metavar="N", help="the alert's number")
+    checkins_user(p)
+
+    p = add(ci_sub, "resolve", cmd_checkins_resolve,
+            "resolve an acknowledged alert once the person was reached on a channel known "
+            "before; a missed check-in's clock restarts")
+    p.add_argument("number", type=_positive, metavar="N", help="the alert's number")
+    checkins_user(p)
 
     p = add(sub, "verify", cmd_verify,
             "check an export bundle: files against the manifest, its signature, the custody log")

@@ -1,7 +1,8 @@
 """Where refugium keeps its state, and the rules for that place.
 
 The data folder is ``$REFUGIUM_DATA`` (default ``./refugium-data``). It holds the SQLite
-database, the Django secret key, the organisation's log-signing key and the audit log. Nothing
+database, the Django secret key, the organisation's log-signing key, the check-in secret and
+the audit log. Nothing
 in it is readable by other users of the machine: the folder is 0700 and every file 0600.
 """
 
@@ -44,6 +45,14 @@ class DataDir:
     @property
     def log_verify_key(self) -> Path:
         return self.keys / "log-verify.pem"
+
+    @property
+    def checkin_secret(self) -> Path:
+        """The server's check-in secret: the key of the check-in codes' HMAC and the pepper
+        of the answers' Argon2id digests (``web.casework.checkin_store``), unencrypted like
+        the log-signing key, since check-ins are classified with no one signed in. Created
+        at first use."""
+        return self.keys / "checkin-secret"
 
     @property
     def audit_log(self) -> Path:

@@ -47,6 +47,8 @@ POLICIES: dict[str, str] = {
     "intake:followup": PUBLIC_REPORTER,
     "intake:followup_send": PUBLIC_REPORTER,
     "intake:followup_logout": PUBLIC_REPORTER,
+    # casework: the check-in page of a person in transit or hiding
+    "checkin:page": PUBLIC_REPORTER,
     # desk (the researchers' inbox of the intake desk)
     "desk:inbox": "desk-member:intake",
     "desk:submission": "desk-member:intake",

@@ -12,6 +12,10 @@ urlpatterns = [
     path("estimates/", include("refugium.web.estimates.urls")),
     path("referrals/", include("refugium.web.casework.referral_urls")),
     *i18n_patterns(path("", include("refugium.web.intake.urls")), prefix_default_language=False),
+    *i18n_patterns(
+        path("checkin/", include("refugium.web.casework.checkin_urls")),
+        prefix_default_language=False,
+    ),
 ]
 
 handler400 = "refugium.web.core.views.bad_request"

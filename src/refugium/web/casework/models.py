@@ -712,3 +712,121 @@ class Cost(models.Model):
 
     def __str__(self) -> str:
         return f"cost {self.pk}"
+
+
+# --- Check-ins (issue 9: "Check-ins", a schedule per person in transit or hiding) ----------
+#
+# The escalation pass runs from cron with no caseworker present and no key unlocked, so what it
+# needs is plaintext: when check-ins are due, when they came, which alerts are open at which
+# tier. That is coded and names no one. The check-in code and the two agreed answers are never
+# stored: the code only as an HMAC under the server's check-in secret, the answers only as
+# peppered Argon2id digests (``checkin_store`` says what a seized server can do with them).
+
+
+class CheckinSchedule(models.Model):
+    """How often the person of a case checks in, and who is told first when they do not.
+
+    At most one active schedule per case; a stopped one keeps its check-ins and alerts.
+    """
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="checkin_schedules")
+    # HMAC-SHA-256 of the check-in code under the server's check-in secret: how a check-in
+    # finds its schedule with no key unlocked. The code itself is shown once, never stored.
+    lookup = models.CharField(max_length=64, unique=True)
+    # Argon2id salt of this schedule's answers: one person's digests say nothing of another's.
+    salt = models.BinaryField(max_length=16)
+    # Peppered Argon2id digests of the normalised answers (``argon2id.v1$`` and hex), never the
+    # answers: the pass and the person's page must tell them apart without a caseworker.
+    normal_digest = models.CharField(max_length=100)
+    duress_digest = models.CharField(max_length=100)
+    # Whole minutes: the clock the handler chose (a check-in due this long after the last one,
+    # missed this much later still). Minutes name no one.
+    every_minutes = models.PositiveIntegerField()
+    grace_minutes = models.PositiveIntegerField()
+    # Timestamps, not days: the clock runs in minutes, and a due time a day wide is no alarm.
+    starts = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Tier 1 of the escalation: an account, not a name.
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(active=True),
+                name="one_active_checkin_schedule_per_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"check-in schedule {self.pk}"
+
+
+class CheckinEntry(models.Model):
+    """A check-in the server received, and whether it restarts the clock.
+
+    Neither what was typed nor its digest is kept, and not whether it was the duress answer
+    (that is on the alert it raised): only whether it counts (a normal or duress answer) or
+    not (a wrong answer, which may be a captor's guess).
+    """
+
+    schedule = models.ForeignKey(CheckinSchedule, on_delete=models.CASCADE, related_name="entries")
+    # A timestamp: the next check-in is due ``every`` after it.
+    at = models.DateTimeField()
+    counts = models.BooleanField()
+
+    class Meta:
+        ordering = ["schedule", "at", "id"]
+        indexes = [models.Index(fields=["schedule", "counts", "at"], name="checkin_entry_clock")]
+
+    def __str__(self) -> str:
+        return f"check-in {self.pk}"
+
+
+class CheckinAlert(models.Model):
+    """An alert about a person's check-ins (``refugium.casework.checkins.Escalation``): why,
+    the tier it reached, who acknowledged and who resolved it. Its number is its key."""
+
+    class Reason(models.TextChoices):
+        MISSED = "missed", _("Check-in missed")
+        DURESS = "duress", _("Duress answer")
+        UNKNOWN = "unknown", _("Wrong answer")
+
+    schedule = models.ForeignKey(CheckinSchedule, on_delete=models.CASCADE, related_name="alerts")
+    # Coded: what a handler must do differs (reach the person, or assume the phone is held).
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    # The due time missed, or when the duress or wrong answer came: with the schedule and the
+    # reason it identifies the alert, so no pass raises it twice.
+    due_since = models.DateTimeField()
+    # Opened: when, and at which tier (the alert's own tier, before it climbed).
+    raised_at = models.DateTimeField()
+    raised_tier = models.PositiveSmallIntegerField()
+    # Where it stands: the tier reached, since when, and the latest notification.
+    tier = models.PositiveSmallIntegerField()
+    tier_since = models.DateTimeField()
+    notified_at = models.DateTimeField()
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schedule", "reason", "due_since"], name="unique_checkin_alert"
+            ),
+        ]
+        indexes = [models.Index(fields=["resolved_at"], name="checkin_alert_open")]
+
+    def __str__(self) -> str:
+        return f"check-in alert {self.pk}"

@@ -79,6 +79,21 @@ POLICIES: dict[str, str] = {
     # estimates of the total number of victims from the documentation database
     "estimates:home": "desk-member:documentation",
     "estimates:table": "desk-member:documentation",
+    # casework (the caseworkers' pages; a case also answers 404 to a member not assigned)
+    "casework:home": "desk-member:casework",
+    "casework:notices_read": "desk-member:casework",
+    "casework:new": "desk-member:casework",
+    "casework:cut_off": "desk-member:casework",
+    "casework:watchlist": "desk-member:casework",
+    "casework:watchlist_add": "desk-member:casework",
+    "casework:watchlist_check": "desk-member:casework",
+    "casework:case": "desk-member:casework",
+    "casework:attest": "desk-member:casework",
+    "casework:stage": "desk-member:casework",
+    "casework:flag": "desk-member:casework",
+    "casework:clear": "desk-member:casework",
+    "casework:assign": "desk-member:casework",
+    "casework:unassign": "desk-member:casework",
 }
 
 View = Callable[..., HttpResponseBase]

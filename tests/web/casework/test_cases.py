@@ -315,7 +315,7 @@ def test_cut_off_removes_every_wrap_and_rotates_each_case(
 # --- What a seized database shows -----------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
 def test_a_seized_database_holds_no_contact_name_or_person_link(data_dir: object) -> None:
     from refugium.web.records import services as records
     from refugium.web.records.models import Person

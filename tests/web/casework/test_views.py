@@ -303,7 +303,7 @@ def test_the_watchlist_page_adds_and_checks(admin: Client) -> None:
     assert WatchlistEntry.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
 def test_what_the_pages_were_sent_never_reaches_the_database_files(data_dir: object) -> None:
     org = factories.make_org()
     browser = Client()
@@ -347,3 +347,19 @@ def test_what_the_pages_were_sent_never_reaches_the_database_files(data_dir: obj
     ]
     hits = [s for s in secrets for form in written_forms(s) if form in seized]
     assert hits == []
+
+
+def test_a_get_to_a_form_s_address_changes_nothing(admin: Client) -> None:
+    _new(admin)
+    for url in (
+        "/casework/notices/read/",
+        "/casework/C-0001/attest/",
+        "/casework/C-0001/stage/",
+        "/casework/C-0001/flag/",
+        "/casework/C-0001/flags/1/clear/",
+        "/casework/C-0001/assign/",
+        "/casework/C-0001/unassign/",
+        "/casework/watchlist/add/",
+        "/casework/watchlist/check/",
+    ):
+        assert admin.get(url).status_code == 405, url

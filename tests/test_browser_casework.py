@@ -1,6 +1,6 @@
 """The caseworker's day in Chromium, against a real server (issue 9, "Done when": browser
 tests of the caseworker's day). A person asks for help through the intake form; a
-caseworker finds the request in the inbox, opens a case from it (its contact is on the
+caseworker reads the request in the inbox and opens a case from its page (its contact is on the
 watchlist: the flag shows), moves it to verification, records a signal and is refused at the
 gate with the gate's own message, records a second signal over another channel, assigns a
 colleague, raises a flag by hand; the colleague, who got a 404 for the case before being
@@ -123,8 +123,10 @@ def test_a_caseworkers_day_in_chromium(tmp_path: Path) -> None:
         assert submission is not None, href
         code = submission.group(1)
 
-        # 2. A case from the submission: the watchlisted phone raises a flag at once.
-        desk.goto(f"{base}/casework/new/?submission={code}")
+        # 2. A case from the submission's page: the watchlisted phone raises a flag at once.
+        desk.goto(f"{base}/desk/inbox/{code}/")
+        _send(desk, "#open-case")
+        assert desk.url == f"{base}/casework/new/?submission={code}"
         assert desk.input_value("#id_submission") == code
         desk.fill("#id_name", NAME)
         desk.fill("#id_contacts", f"{CONTACT}\n@asker_synthetic")

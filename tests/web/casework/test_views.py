@@ -80,7 +80,7 @@ def test_a_case_opened_by_hand_shows_its_watchlist_flags(admin: Client) -> None:
     )
 
 
-def test_a_case_opened_from_an_intake_submission(admin: Client) -> None:
+def test_a_case_opened_from_an_intake_submission(org, signed_in, admin: Client) -> None:  # type: ignore[no-untyped-def]
     from refugium.web.intake import flood, submissions
     from refugium.web.intake.models import Submission
 
@@ -88,6 +88,10 @@ def test_a_case_opened_from_an_intake_submission(admin: Client) -> None:
         text="help", hints={}, uploads=[], language="en", form_token=flood.issue_form_token()
     )
     code = Submission.objects.get().code
+    link = f'<a href="/casework/new/?submission={code}" id="open-case">'
+    assert link in _text(admin.get(f"/desk/inbox/{code}/"))
+    _member(org, "ivan", ("intake",))  # reads the inbox, is not on the casework desk
+    assert 'id="open-case"' not in _text(signed_in("ivan").get(f"/desk/inbox/{code}/"))
     form = _text(admin.get(f"/casework/new/?submission={code}"))
     assert f'value="{code}"' in form
     made = admin.post("/casework/new/", {"submission": code.upper(), "risk": "critical"})

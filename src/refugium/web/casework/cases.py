@@ -42,7 +42,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -622,7 +622,8 @@ def raise_flag(
     text = _text(note, "note", MAX_NAME * 5)
     if reason_code == "other" and not text:
         raise BadInput("note: say what the sign of a provocation is")
-    label = str(MANUAL_FLAGS[reason_code])
+    with translation.override("en"):  # sealed once, read by anyone: one language
+        label = str(MANUAL_FLAGS[reason_code])
     who = actor or ws.actor
     day = today or timezone.localdate()
     flag = Flag(case=case, source=Flag.Source.MANUAL, raised_on=day, raised_by=ws.user)

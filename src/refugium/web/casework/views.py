@@ -51,6 +51,8 @@ CASE_SECTIONS = [
     "casework/case/_assignees.html",
 ]
 """The case page, top to bottom: one include each, reading ``view`` and ``forms``."""
+ANCHORS = {"clear": "flags", "assign": "assignees", "unassign": "assignees"}
+"""Where the page opens after a form was sent, when not at the form's own id."""
 
 
 @sensitive_variables()
@@ -304,7 +306,7 @@ def _act(
             case_forms.add_service_error(form, error, getattr(form, "ERRORS", {}))  # type: ignore[arg-type]
         else:
             if Assignment.objects.filter(case=case, user=ws.user).exists():
-                return redirect(case_url(case.code) + f"#{name}")
+                return redirect(case_url(case.code) + f"#{ANCHORS.get(name, name)}")
             return redirect("casework:home")
     return _case_page(request, ws, case, given={name: form}, status=400)
 

@@ -125,8 +125,11 @@ def test_only_a_coordinator_cuts_off_and_it_revokes_the_desk(data: Path) -> None
         "",
     )
     after = _as(data, "rita", "show", "C-0001")
-    assert after.returncode != 0
-    assert after.stdout == ""
+    assert (after.returncode, after.stdout, one_line_error(after)) == (
+        1,
+        "",
+        "refugium: error: this account is not an active member of desk 'casework' holding its key",
+    )
 
 
 def test_the_data_folder_holds_no_flag_note(data: Path) -> None:

@@ -254,7 +254,6 @@ def _case_page(
         }
         for flag in view.flags
     ]
-    signals = {s.id: s.en for s in checklist().signals}
     return render(
         request,
         "casework/case.html",
@@ -266,11 +265,9 @@ def _case_page(
             "watchlist_flags": [f for f in view.flags if f.source == Flag.Source.WATCHLIST],
             "opened": request.GET.get("opened") == "1",
             "gate": _gate(view),
-            "signals": signals,
             "stage_label": case_forms.STAGE_LABELS.get(view.stage, view.stage),
             "risk_label": Case.Risk(view.risk).label,
             "need_labels": [case_forms.NEED_LABELS[n] for n in view.needs],
-            "role_labels": dict(Assignment.Role.choices),
             **_nav(ws),
         },
         status=status,

@@ -197,7 +197,9 @@ def test_the_gate_and_bad_moves_come_back_as_form_errors(admin: Client) -> None:
     assert unknown.status_code == 400
     # A call-back on the request channel is recorded, and the page says it does not count.
     admin.post("/casework/C-0001/attest/", {"signal": "callback", "channel": "+79285551234"})
-    assert "came in on does not count" in _text(admin.get("/casework/C-0001/"))
+    page = _text(admin.get("/casework/C-0001/"))
+    assert "came in on does not count" in page
+    assert "<td>A referee known to the organisation vouches for the person</td>" in page
     admin.post("/casework/C-0001/attest/", {"signal": "code_answer", "channel": "@known"})
     moved = admin.post("/casework/C-0001/stage/", {"stage": "safe"})
     assert (moved.status_code, moved["Location"]) == (302, "/casework/C-0001/#stage")

@@ -254,6 +254,7 @@ def _case_page(
         }
         for flag in view.flags
     ]
+    labels = {s.id: s.en for s in checklist().signals}
     return render(
         request,
         "casework/case.html",
@@ -265,6 +266,7 @@ def _case_page(
             "watchlist_flags": [f for f in view.flags if f.source == Flag.Source.WATCHLIST],
             "opened": request.GET.get("opened") == "1",
             "gate": _gate(view),
+            "attestations": [(labels.get(a.signal, a.signal), a) for a in view.attestations],
             "stage_label": case_forms.STAGE_LABELS.get(view.stage, view.stage),
             "risk_label": Case.Risk(view.risk).label,
             "need_labels": [case_forms.NEED_LABELS[n] for n in view.needs],

@@ -961,6 +961,70 @@ def cmd_checkins_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _case_member(name: str) -> Any:
+    """Raises:
+    NotFound: no such account.
+    """
+    from refugium.web.accounts import services as accounts
+
+    return accounts.get_user(name)
+
+
+def cmd_case_assign(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from refugium.web.casework import cases
+
+    case = cases.get_case(ws, args.code)
+    held = cases.assign(ws, case, _case_member(args.member), role=args.role)
+    print(f"{case.code}: {args.member} assigned as {args.role} ({held} key generation(s) wrapped)")
+    return 0
+
+
+def cmd_case_unassign(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from refugium.web.casework import cases
+
+    case = cases.get_case(ws, args.code)
+    number = cases.unassign(ws, case, _case_member(args.member))
+    print(f"{case.code}: {args.member} unassigned; new data is sealed under key {number}")
+    return 0
+
+
+def cmd_case_cut_off(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from refugium.web.casework import cases
+
+    result = cases.cut_off(ws, _case_member(args.member))
+    for code in result.cases:
+        print(f"{code}: new key")
+    print(f"{args.member}: " + (
+        "cut off; casework desk membership revoked, sessions ended"
+        if result.desk_revoked
+        else "cut off; was not a member of the casework desk"
+    ))
+    return 0
+
+
+def cmd_case_flag(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from refugium.web.casework import cases
+
+    case = cases.get_case(ws, args.code)
+    flag = cases.raise_flag(ws, case, args.reason, args.note or "")
+    print(f"{case.code}: flag {flag.pk} raised ({args.reason}); risk {case.risk}")
+    return 0
+
+
+def cmd_case_clear(args: argparse.Namespace) -> int:
+    ws = _open_casework(args)
+    from refugium.web.casework import cases
+
+    case = cases.get_case(ws, args.code)
+    cases.clear_flag(ws, case, args.flag)
+    print(f"{case.code}: flag {args.flag} cleared")
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -1493,6 +1557,46 @@ def build_parser() -> argparse.ArgumentParser:
             "before; a missed check-in's clock restarts")
     p.add_argument("number", type=_positive, metavar="N", help="the alert's number")
     checkins_user(p)
+    p = add(case_sub, "assign", cmd_case_assign,
+            "assign a member of the casework desk to a case: every generation of the case key "
+            "--user holds is wrapped to them, so they read its history")
+    p.add_argument("code", metavar="CODE")
+    p.add_argument("member", metavar="USER", help="an active member of the casework desk")
+    p.add_argument("--role", choices=["caseworker", "logistics", "coordinator"],
+                   default="caseworker", help="what they do on the case (default caseworker)")
+    case_user(p)
+
+    p = add(case_sub, "unassign", cmd_case_unassign,
+            "take a member off a case: their copies of the case key are deleted and a new key "
+            "seals what is written from now on (--user is assigned, or a coordinator)")
+    p.add_argument("code", metavar="CODE")
+    p.add_argument("member", metavar="USER")
+    case_user(p)
+
+    p = add(case_sub, "cut-off", cmd_case_cut_off,
+            "cut off a detained caseworker at once (coordinators only): every case of theirs "
+            "gets a new key, their casework desk membership is revoked, their sessions end")
+    p.add_argument("member", metavar="USER")
+    case_user(p)
+
+    p = add(case_sub, "flag", cmd_case_flag,
+            "raise a provocation flag by hand; it raises the verification needed until a "
+            "second caseworker clears it (wanted_search also raises the risk to high)")
+    p.add_argument("code", metavar="CODE")
+    p.add_argument("reason", metavar="REASON",
+                   choices=["meet_in_person", "refused_callback", "urgency", "wanted_search",
+                            "other"],
+                   help="meet_in_person, refused_callback, urgency, wanted_search or other")
+    p.add_argument("--note", metavar="TEXT",
+                   help="what happened (encrypted; required for `other`)")
+    case_user(p)
+
+    p = add(case_sub, "clear", cmd_case_clear,
+            "clear an open flag of a case (a second caseworker, not the one who raised it)")
+    p.add_argument("code", metavar="CODE")
+    p.add_argument("flag", metavar="FLAG", type=int, help="the flag's number, as `case show` "
+                   "prints it")
+    case_user(p)
 
     p = add(sub, "verify", cmd_verify,
             "check an export bundle: files against the manifest, its signature, the custody log")

@@ -83,6 +83,21 @@ POLICIES: dict[str, str] = {
     "estimates:table": "desk-member:documentation",
     # a partner organisation's one download of a referral (the token is the credential)
     "referrals:fetch": ANONYMOUS,
+    # casework (the caseworkers' pages; a case also answers 404 to a member not assigned)
+    "casework:home": "desk-member:casework",
+    "casework:notices_read": "desk-member:casework",
+    "casework:new": "desk-member:casework",
+    "casework:cut_off": "desk-member:casework",
+    "casework:watchlist": "desk-member:casework",
+    "casework:watchlist_add": "desk-member:casework",
+    "casework:watchlist_check": "desk-member:casework",
+    "casework:case": "desk-member:casework",
+    "casework:attest": "desk-member:casework",
+    "casework:stage": "desk-member:casework",
+    "casework:flag": "desk-member:casework",
+    "casework:clear": "desk-member:casework",
+    "casework:assign": "desk-member:casework",
+    "casework:unassign": "desk-member:casework",
 }
 
 View = Callable[..., HttpResponseBase]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("duplicates/", include("refugium.web.matches.urls")),
     path("estimates/", include("refugium.web.estimates.urls")),
     path("referrals/", include("refugium.web.casework.referral_urls")),
+    path("casework/", include("refugium.web.casework.urls")),
     *i18n_patterns(path("", include("refugium.web.intake.urls")), prefix_default_language=False),
     *i18n_patterns(
         path("checkin/", include("refugium.web.casework.checkin_urls")),

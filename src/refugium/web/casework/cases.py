@@ -42,7 +42,8 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from refugium.casework import lookup_key
@@ -586,6 +587,74 @@ def clear_flag(ws: Workspace, case: Case, number: int, *, today: date | None = N
     flag.cleared_on = today or timezone.localdate()
     flag.save(update_fields=["cleared_by", "cleared_on"])
     audit(ws.actor, "casework.flag_clear", "case", case.code)
+
+
+# --- Flags raised by hand (issue 9: "other flags ... can be raised by hand") ---------------
+
+MANUAL_FLAGS: dict[str, Any] = {
+    # Research note, requirement 2: provocation signs that raise the verification required.
+    "meet_in_person": _("Pushing to meet in person"),
+    "refused_callback": _("Refusing a call-back on a known channel"),
+    "urgency": _("Urgency pressure: a deadline that leaves no time to verify"),
+    # Requirement 14, the search tripwire: raises the case's risk to at least high.
+    "wanted_search": _("A relative's or official's 'wanted' or 'missing person' search"),
+    "other": _("Another sign of a provocation (say which in the note)"),
+}
+"""The reasons a caseworker may raise a flag for, by code, with their labels. The code and
+the label are sealed in the flag's reason with the note: a plaintext "wanted search" column
+would tell a seized database who is being hunted."""
+SEARCH_FLAG = "wanted_search"
+RAISED_RISK = "high"
+
+
+@sensitive_variables("note", "keys", "text")
+@transaction.atomic
+def raise_flag(
+    ws: Workspace,
+    case: Case,
+    reason_code: str,
+    note: str = "",
+    *,
+    actor: str | None = None,
+    today: date | None = None,
+) -> Flag:
+    """Raises a provocation flag by hand: open until a second caseworker clears it, and while
+    open it raises the verification gate's bar (as a watchlist match does). A
+    ``wanted_search`` flag also raises the case's risk to at least high (research note,
+    requirement 14). The other assignees get a notice, so that someone else looks at it.
+    Audited: ``casework.flag`` (and ``casework.risk`` when the risk rose).
+
+    Raises:
+        NotFound: the actor is not assigned to the case.
+        BadInput: a reason code not in ``MANUAL_FLAGS``, an over-long note, or ``other``
+            without a note.
+    """
+    from refugium.web.casework.notices import notify
+
+    keys = _keys(ws, case)
+    if reason_code not in MANUAL_FLAGS:
+        raise BadInput(f"no flag reason {reason_code!r}; reasons: {', '.join(MANUAL_FLAGS)}")
+    text = _text(note, "note", MAX_NAME * 5)
+    if reason_code == "other" and not text:
+        raise BadInput("note: say what the sign of a provocation is")
+    with translation.override("en"):  # sealed once, read by anyone: one language
+        label = str(MANUAL_FLAGS[reason_code])
+    who = actor or ws.actor
+    day = today or timezone.localdate()
+    flag = Flag(case=case, source=Flag.Source.MANUAL, raised_on=day, raised_by=ws.user)
+    reason = f"{label}: {text}" if text else label
+    flag.reason = _seal(keys, flag, "reason", {"reason": reason, "code": reason_code})
+    flag.save()
+    audit(who, "casework.flag", "case", case.code)
+    if reason_code == SEARCH_FLAG and RISKS.index(case.risk) < RISKS.index(RAISED_RISK):
+        Case.objects.filter(pk=case.pk).update(risk=RAISED_RISK)
+        case.risk = RAISED_RISK
+        audit(who, "casework.risk", "case", case.code)
+    others = User.objects.filter(case_assignments__case=case).exclude(
+        pk=getattr(ws.user, "pk", None)
+    )
+    notify(others, "flag", f"{who} raised a flag on {case.code}", case=case)
+    return flag
 
 
 @transaction.atomic

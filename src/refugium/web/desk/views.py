@@ -77,6 +77,10 @@ def _render_submission(
             "can_promote": holds_desk_key(
                 request.user, getattr(request, "keyring", None), "documentation"
             ),
+            # A request for help becomes a sanctuary case (issue 9) on the casework desk.
+            "can_open_case": holds_desk_key(
+                request.user, getattr(request, "keyring", None), "casework"
+            ),
         },
         status=status,
     )

@@ -916,10 +916,10 @@ def _when(text: str | None) -> Any:
 def cmd_checkins_run(args: argparse.Namespace) -> int:
     _require_initialised()
     setup_django()
-    from refugium.web.casework import checkin_store
+    from refugium.web.casework import periodic
 
-    for done in checkin_store.run_pass(_when(args.now)):
-        print(done.line())
+    for line in periodic.run(_when(args.now)):
+        print(line)
     return 0
 
 

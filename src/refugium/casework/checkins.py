@@ -62,10 +62,10 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Final, Literal
 
+from refugium.casework.datafiles import read_rules
 from refugium.errors import BadInput, Conflict
 
 __all__ = [
@@ -405,16 +405,7 @@ def load_tiers(path: Path | None = None) -> Tiers:
         BadInput: the file cannot be read, is not TOML, or breaks a rule (the message says
             which key and why).
     """
-    source = str(path) if path is not None else DATA_FILE
-    try:
-        if path is None:
-            text = (
-                resources.files("refugium.casework").joinpath("data", DATA_FILE).read_text("utf-8")
-            )
-        else:
-            text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        raise BadInput(f"{source}: cannot read the escalation tiers") from None
+    text, source = read_rules(DATA_FILE, path, "the escalation tiers")
     return parse_tiers(text, source=source)
 
 

@@ -29,10 +29,10 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Final
 
+from refugium.casework.datafiles import read_rules
 from refugium.errors import BadInput
 
 __all__ = [
@@ -79,16 +79,7 @@ def load_delays(path: Path | None = None) -> Delays:
     Raises:
         BadInput: the file cannot be read, is not TOML, or breaks a rule.
     """
-    source = str(path) if path is not None else DATA_FILE
-    try:
-        if path is None:
-            text = (
-                resources.files("refugium.casework").joinpath("data", DATA_FILE).read_text("utf-8")
-            )
-        else:
-            text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        raise BadInput(f"{source}: cannot read the task escalation delays") from None
+    text, source = read_rules(DATA_FILE, path, "the task escalation delays")
     return parse_delays(text, source=source)
 
 

@@ -10,7 +10,6 @@ from django.contrib.auth.models import User
 
 from refugium.crypto import DecryptionFailed, DeskKey
 from refugium.errors import BadInput, Conflict, NotFound
-from refugium.web.accounts import services as accounts
 from refugium.web.accounts.models import Membership
 from refugium.web.casework import cases, services
 from refugium.web.casework.models import (
@@ -22,23 +21,15 @@ from refugium.web.casework.models import (
 )
 from refugium.web.desk import services as desk_services
 from tests import factories
+from tests.web.casework.people import caseworker
 from tests.web.casework.seized import seized_bytes, written_forms
 
 DAY = date(2017, 4, 2)
 CONTACT = "+7 (928) 555-12-34"
 
 
-def _caseworker(org: factories.Org, name: str) -> services.Workspace:
-    """A second member of the casework desk, holding its key, unlocked."""
-    factories.add_user(org, name, ["casework"], passphrase=f"{name} has a long passphrase 2017")
-    accounts.grant(name, "casework", by="admin", by_passphrase=factories.ADMIN_PASSPHRASE)
-    user, keyring = desk_services.unlock(name, org.passphrases[name])
-    return services.workspace(user, keyring)
+_caseworker = caseworker
 
-
-@pytest.fixture
-def rita(org: factories.Org) -> services.Workspace:
-    return _caseworker(org, "rita")
 
 
 def _audit_actions() -> list[tuple[str, str, str]]:

@@ -36,10 +36,6 @@ def _case(ws: services.Workspace) -> Case:
     return cases.open_case(ws, risk="high").case
 
 
-@pytest.fixture
-def rita(org: factories.Org) -> services.Workspace:
-    return _caseworker(org, "rita")
-
 
 @pytest.fixture
 def enrolled(rita: services.Workspace) -> tuple[Case, str]:

@@ -16,19 +16,11 @@ from refugium.web.casework.models import Case, Cost
 from refugium.web.desk import services as desk_services
 from tests import factories
 from tests.web.casework.seized import seized_bytes, written_forms
-from tests.web.casework.test_cases import _audit_actions, _caseworker
+from tests.web.casework.test_cases import _audit_actions
 
 TODAY = date(2026, 11, 26)
 
 
-@pytest.fixture
-def rita(org: factories.Org) -> services.Workspace:
-    return _caseworker(org, "rita")
-
-
-@pytest.fixture
-def olga(org: factories.Org) -> services.Workspace:
-    return _caseworker(org, "olga")
 
 
 def _open(ws: services.Workspace) -> Case:

@@ -33,14 +33,6 @@ ROUTE = "bus Nalchik–Moscow, 4 April"
 CONTACT = "+7 (928) 555-12-34"
 
 
-@pytest.fixture
-def rita(org: factories.Org) -> services.Workspace:
-    return _caseworker(org, "rita")
-
-
-@pytest.fixture
-def omar(org: factories.Org) -> services.Workspace:
-    return _caseworker(org, "omar")
 
 
 def _case(cw: services.Workspace, logistics: services.Workspace, **extra: object) -> Case:

@@ -13,14 +13,10 @@ from refugium.web.casework import cases, notices, services
 from refugium.web.casework.models import Case, Flag
 from tests import factories
 from tests.web.casework.seized import seized_bytes, written_forms
-from tests.web.casework.test_cases import _audit_actions, _caseworker
+from tests.web.casework.test_cases import _audit_actions
 
 DAY = date(2017, 4, 2)
 
-
-@pytest.fixture
-def rita(org: factories.Org) -> services.Workspace:
-    return _caseworker(org, "rita")
 
 
 def _open(cw: services.Workspace, risk: str = "medium") -> Case:

@@ -19,15 +19,10 @@ from refugium.web.records import services as records
 from refugium.web.records.models import Act, Event, Person
 from tests import factories
 from tests.web.casework.seized import seized_bytes, written_forms
-from tests.web.casework.test_cases import _caseworker
 
 DAY = date(2017, 4, 2)
 CONTACT = "+7 (928) 555-12-34"
 
-
-@pytest.fixture
-def rita(org: factories.Org) -> services.Workspace:
-    return _caseworker(org, "rita")
 
 
 def _open(ws: services.Workspace, *contacts: str) -> cases.Case:

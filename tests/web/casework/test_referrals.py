@@ -25,7 +25,7 @@ from refugium.web.casework.models import (
 from refugium.web.casework.referrals import Consent, Disclosure
 from tests import factories
 from tests.web.casework.seized import seized_bytes, written_forms
-from tests.web.casework.test_cases import _audit_actions, _caseworker
+from tests.web.casework.test_cases import _audit_actions
 
 AT = datetime(2017, 4, 2, 9, 30, tzinfo=UTC)
 DAY = AT.date()
@@ -33,10 +33,6 @@ CONTACT = "+7 (928) 555-12-34"
 CONSENT = Consent(how="call", on=DAY, note="CONSENT-NOTE-MARK")
 PARTNER_NAME = "Приют Ласточка"
 
-
-@pytest.fixture
-def rita(org: factories.Org) -> services.Workspace:
-    return _caseworker(org, "rita")
 
 
 @pytest.fixture

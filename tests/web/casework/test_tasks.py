@@ -26,17 +26,9 @@ DUE = date(2017, 4, 5)
 # The first moment the task due on DUE is overdue (the tests run in UTC).
 OVERDUE = datetime(2017, 4, 6, 0, 0, 1, tzinfo=UTC)
 TITLE = "Buy the Grozny to Mineralnye Vody ticket for Zelimkhan"
-NOTE = "Zelimkhan says his uncle Ruslan Kadyrov-Baysarov watches the Staropromyslovsky flat"
+NOTE = "Zelimkhan says his uncle Ruslan Synthaev-Baysarov watches the Staropromyslovsky flat"
 
 
-@pytest.fixture
-def rita(org: factories.Org) -> services.Workspace:
-    return _caseworker(org, "rita")
-
-
-@pytest.fixture
-def olga(org: factories.Org) -> services.Workspace:
-    return _caseworker(org, "olga")
 
 
 def _open(ws: services.Workspace, risk: str = "high") -> Case:
@@ -428,7 +420,7 @@ def test_a_seized_database_holds_no_task_note_or_document_text(
         "Platform 3, carriage 12",
         NOTE,
         "Zelimkhan",
-        "Kadyrov-Baysarov",
+        "Synthaev-Baysarov",
         "DOC-LABEL-MARK",
         "passport scan",
         "96 05 123456",

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from refugium.crypto import DecryptionFailed, Identity
 from refugium.crypto import decrypt as age_decrypt
-from refugium.errors import BadInput, NotFound
+from refugium.errors import BadInput, Conflict, NotFound
 from refugium.vault.store import TooLarge
 from refugium.web.casework import cases, documents, services, tasks
 from refugium.web.casework.models import Case, CaseDocument
@@ -399,3 +399,34 @@ def test_a_seized_data_folder_holds_neither_the_documents_content_nor_its_name(
     secrets_ = [NAME, "Zelimkhan", "passport scan", "96 05 654321", "Umarov", "Madina"]
     found = [s for s in secrets_ for form in written_forms(s) if form in seized]
     assert found == []
+
+
+def test_the_sweep_at_start_keeps_a_case_documents_file(cw: services.Workspace) -> None:
+    from refugium.server import sweep_leftovers
+
+    case = _open(cw)
+    document = documents.add_case_document(cw, case, NAME, CONTENT)
+    orphan = _store() / ("0" * 32)
+    orphan.write_bytes(b"a file no row names")
+
+    sweep_leftovers()
+    assert _stored() == [_store() / _item_of(cw, document).stored_name]
+    assert documents.open_case_document(cw, case, document.pk).read() == CONTENT
+
+
+def test_a_rotation_while_the_file_streams_in_stores_nothing(
+    cw: services.Workspace, rita: services.Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = _open(cw)
+    cases.assign(cw, case, rita.user)
+    streamed = documents._stream_in
+
+    def unassigned_meanwhile(*args: Any) -> Any:
+        result = streamed(*args)
+        cases.unassign(cw, case, rita.user)
+        return result
+
+    monkeypatch.setattr(documents, "_stream_in", unassigned_meanwhile)
+    with pytest.raises(Conflict, match="key changed while the document was being added"):
+        documents.add_case_document(rita, case, NAME, CONTENT)
+    _nothing_stored()

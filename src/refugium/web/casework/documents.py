@@ -59,7 +59,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from refugium.crypto import DecryptionFailed, Recipient
-from refugium.errors import BadInput, NotFound
+from refugium.errors import BadInput, Conflict, NotFound
 from refugium.vault.custody import commitment, new_salt
 from refugium.vault.store import checked_sha256
 from refugium.web.accounts import services as accounts
@@ -211,6 +211,7 @@ def add_case_document(
         NotFound: the actor is not assigned to the case (or it does not exist).
         BadInput: no name, a note too long, an empty or unreadable file (``TooLarge``, a
             ``BadInput``, above ``MAX_DOCUMENT_BYTES``). Nothing is stored.
+        Conflict: the case key rotated while the file streamed in. Nothing is stored.
     """
     case = _case(ws, case)
     held = cases._held(ws, case)
@@ -245,6 +246,7 @@ def add_case_document(
     with staged:
         try:
             with transaction.atomic():
+                _still_newest(case, generation)
                 evidence.custody().record(
                     "ingested", item.code, actor=who, content=item.commitment, size=item.size
                 )
@@ -257,6 +259,19 @@ def add_case_document(
                 _shred(stored)
             raise
     return document
+
+
+def _still_newest(case: Case, generation: Any) -> None:
+    """Raises:
+    Conflict: the case key rotated (someone was unassigned) while the file streamed in: it
+        is encrypted to a generation an unassigned caseworker held, so it is not kept.
+    """
+    newest = case.generations.order_by("-number").values_list("pk", flat=True).first()
+    if newest != generation.pk:
+        raise Conflict(
+            f"{case.code}'s key changed while the document was being added; nothing was "
+            "stored, add it again"
+        )
 
 
 def _shred(stored_name: str) -> None:
@@ -319,6 +334,7 @@ def open_case_document(
     )
 
 
+@sensitive_variables("sealed", "identities")
 def _open_desk_item(
     ws: Workspace, case: Case, number: int, sealed: dict[str, Any], who: str
 ) -> CaseFile:

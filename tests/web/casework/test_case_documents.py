@@ -294,6 +294,8 @@ def test_bad_input_gives_a_clear_error_and_stores_nothing(
     os.mkfifo(fifo)
     link = tmp_path / "link"
     link.symlink_to(empty)
+    readable = tmp_path / "ticket.bin"
+    readable.write_bytes(CONTENT)  # named by text, it is not read
     cases_of_bad_input: list[tuple[Any, str, str]] = [
         (b"", NAME, "the document is empty"),
         (empty, NAME, "the document is empty"),
@@ -303,6 +305,7 @@ def test_bad_input_gives_a_clear_error_and_stores_nothing(
         (link, "link", "cannot open it"),
         (tmp_path / "missing", "missing", "cannot open it"),
         (tmp_path, "folder", "not a regular file"),
+        (str(readable), NAME, "not text"),
         (CONTENT, "  ", "name: required"),
         (CONTENT, "a\nb", "control characters"),
         (CONTENT, "x" * 256, "longer than 255"),

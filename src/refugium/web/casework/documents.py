@@ -80,8 +80,10 @@ CHUNK = 1 << 20
 KIND = "case"
 """``details["kind"]`` of a case's own document; a linked desk item's details have none."""
 
-Content = BinaryIO | Path | str | bytes
-"""What ``add_case_document`` reads: a binary stream (an upload), a path, or bytes."""
+Content = BinaryIO | Path | bytes
+"""What ``add_case_document`` reads: a binary stream (an upload), a ``Path``, or bytes. A
+``str`` is refused rather than taken for a path: a page must never read a server file named
+by text from a form."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,9 @@ def _source(content: Content) -> Iterator[BinaryIO]:
     if isinstance(content, bytes | bytearray | memoryview):
         yield io.BytesIO(bytes(content))
         return
-    if not isinstance(content, str | Path):
+    if isinstance(content, str):
+        raise BadInput("the document must be bytes, a binary stream or a Path, not text")
+    if not isinstance(content, Path):
         yield content
         return
     try:

@@ -630,9 +630,8 @@ def cmd_evidence_add(args: argparse.Namespace) -> int:
 def cmd_evidence_list(args: argparse.Namespace) -> int:
     desk = _evidence_desk(args.desk)
     from refugium.web.evidence import services
-    from refugium.web.evidence.models import Item
 
-    for item in Item.objects.filter(desk=desk).prefetch_related("links"):
+    for item in services.desk_items(desk).prefetch_related("links"):
         records = ",".join(r.code for r in services.linked_records(item)) or "-"
         print(f"{item.code}  {item.added_on.isoformat()}  {item.size:>12}  records={records}")
     return 0
@@ -1022,6 +1021,35 @@ def cmd_case_clear(args: argparse.Namespace) -> int:
     case = cases.get_case(ws, args.code)
     cases.clear_flag(ws, case, args.flag)
     print(f"{case.code}: flag {args.flag} cleared")
+    return 0
+
+
+def cmd_case_document_add(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    ws = _open_casework(args)
+    from refugium.web.casework import cases, documents
+
+    case = cases.get_case(ws, args.code)
+    path = Path(args.file)
+    document = documents.add_case_document(ws, case, path.name, path, note=args.note or "")
+    print(f"{case.code}: document {document.pk} added, readable by the case's assignees only")
+    return 0
+
+
+def cmd_case_document_get(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    ws = _open_casework(args)
+    from refugium.web.casework import cases, documents
+
+    case = cases.get_case(ws, args.code)
+    out = Path(args.out)
+    if os.path.lexists(out):
+        raise Conflict(f"{out} exists; refusing to overwrite it")
+    opened = documents.open_case_document(ws, case, args.number)
+    _write_new_file(out, opened.chunks)
+    print(f"{case.code}: document {opened.number} written to {out} ({opened.size} bytes)")
     return 0
 
 
@@ -1596,6 +1624,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("code", metavar="CODE")
     p.add_argument("flag", metavar="FLAG", type=int, help="the flag's number, as `case show` "
                    "prints it")
+    case_user(p)
+
+    document = add(case_sub, "document", None,
+                   "a case's own documents in the vault, encrypted to the case key: only its "
+                   "assigned caseworkers (and the recovery key) open them, not the whole desk")
+    doc_sub = document.add_subparsers(dest="document_command", metavar="ACTION",
+                                      parser_class=_Parser)
+    doc_sub.required = True
+    p = add(doc_sub, "add", cmd_case_document_add,
+            "encrypt a file into the vault for a case (to its key, not the desk's); its name "
+            "and the note are sealed under the case key; prints the document's number")
+    p.add_argument("code", metavar="CODE", help="the case's code, C-0012")
+    p.add_argument("file", metavar="FILE", help="the file to add (at most 100 MiB)")
+    p.add_argument("--note", metavar="TEXT", help="what the document is (encrypted)")
+    case_user(p)
+    p = add(doc_sub, "get", cmd_case_document_get,
+            "decrypt a case's document into a new file (never over an existing one); checked "
+            "against the hash taken when it was added")
+    p.add_argument("code", metavar="CODE", help="the case's code, C-0012")
+    p.add_argument("number", type=_positive, metavar="N",
+                   help="the document's number, as `case document add` printed it")
+    p.add_argument("--out", required=True, metavar="FILE", help="the file to write")
     case_user(p)
 
     p = add(sub, "verify", cmd_verify,

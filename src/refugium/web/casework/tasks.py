@@ -9,14 +9,17 @@ What is sealed and what is not, and why:
   timer (``refugium checkins run``) with no key unlocked and must find overdue tasks and
   whom to tell without opening any case.
 - **Notes**: the text is sealed; the author (an account) and the day are plaintext.
-- **Documents**: a document is an item of the evidence vault on the casework desk, stored
+- **Documents**: a case's own document (``documents.add_case_document``) is encrypted to
+  the case key and opens only for its assignees; see ``documents`` for what that holds.
+  A document can also be an item of the evidence vault on the casework desk, stored
   once, encrypted to the desk (``refugium evidence add --desk casework``). Attaching it
   records only which item, sealed under the case key with the caseworker's label: the item's
   code is in the vault's custody log and in export bundles for courts, and a plaintext link
   would tie that exhibit to the case. For the same reason attaching writes nothing to the
   custody log (an ``attached`` entry next to the audit's ``casework.document_attach`` would
   tie them by time); nothing here reads the file's content. Viewing the file is the vault's
-  business, which records it in the custody log.
+  business, which records it in the custody log. Only the desk's own items attach (a
+  case's own document of another case is "not found", as a missing one).
 
 Overdue escalation is pushed, not only shown (Primero only shows overdue tasks on
 dashboards): ``overdue_pass`` notifies a task's owner the first time it finds it overdue,
@@ -45,7 +48,7 @@ from refugium.casework import tasks as rules
 from refugium.casework.stages import OPEN
 from refugium.crypto import Identity
 from refugium.errors import BadInput, Conflict, NotFound
-from refugium.web.casework import cases, notices
+from refugium.web.casework import cases, documents, notices
 from refugium.web.casework.models import Assignment, Case, CaseDocument, CaseNote, Task
 from refugium.web.casework.services import Workspace
 from refugium.web.core.auditing import record as audit
@@ -434,6 +437,7 @@ class DocumentView:
 
     number: int
     item: str = field(repr=False)
+    # The caseworker's label, or a case's own document's note.
     label: str = field(repr=False)
     attached_on: date
     attached_by: str = ""
@@ -441,6 +445,9 @@ class DocumentView:
     name: str = field(default="", repr=False)
     media_type: str = ""
     size: int | None = None
+    # True for a case's own document (encrypted to the case key, ``documents``); False for
+    # a desk item linked to the case.
+    case_keyed: bool = False
 
 
 def _desk_identities(ws: Workspace) -> list[Identity]:
@@ -457,7 +464,8 @@ def _vault_item(ws: Workspace, code: str) -> Item:
             either: its key is not the casework desk's).
     """
     text = code.strip().lower() if isinstance(code, str) else ""
-    item = Item.objects.filter(desk=ws.desk, code=text).first() if text else None
+    found = Item.objects.filter(desk=ws.desk, code=text, case_keyed=False) if text else None
+    item = found.first() if found is not None else None
     if item is None:
         raise NotFound(f"no document {text[:20]!r} in the casework desk's vault")
     return item
@@ -504,22 +512,29 @@ def attach_document(
     return document
 
 
+@sensitive_variables("keys", "sealed")
 @transaction.atomic
 def detach_document(
     ws: Workspace, case: Case | str, number: int, *, actor: str | None = None
 ) -> None:
-    """Takes an attached document off the case (the vault item stays). Audited:
-    ``casework.document_detach``.
+    """Takes a document off the case. A desk item stays in the vault; a case's own document
+    is deleted from it and its file shredded (only the case opened it:
+    ``documents.delete_case_item``). Audited: ``casework.document_detach``.
 
     Raises:
         NotFound: the actor is not assigned to the case, or it has no document ``number``.
     """
     case = _case(ws, case)
-    cases._held(ws, case)
-    deleted, _counts = CaseDocument.objects.filter(case=case, pk=number).delete()
-    if not deleted:
+    keys = cases._keys(ws, case)
+    row = CaseDocument.objects.filter(case=case, pk=number).first()
+    if row is None:
         raise NotFound(f"{case.code} has no document {number}")
-    audit(actor or ws.actor, "casework.document_detach", "case", case.code)
+    sealed = cases._open(keys, row, "details")
+    who = actor or ws.actor
+    row.delete()
+    if sealed.get("kind") == documents.KIND:
+        documents.delete_case_item(ws, case, sealed, actor=who)
+    audit(who, "casework.document_detach", "case", case.code)
 
 
 @sensitive_variables("keys", "sealed", "identities")
@@ -539,7 +554,10 @@ def documents_of(ws: Workspace, case: Case | str) -> list[DocumentView]:
     for row in case.documents.select_related("attached_by").order_by("pk"):
         sealed = cases._open(keys, row, "details")
         code = str(sealed["item"])
-        found = Item.objects.filter(desk=ws.desk, code=code).first()
+        if sealed.get("kind") == documents.KIND:
+            views.append(_own_document(ws, row, sealed))
+            continue
+        found = Item.objects.filter(desk=ws.desk, code=code, case_keyed=False).first()
         meta = open_meta(found, identities) if found is not None else None
         views.append(
             DocumentView(
@@ -556,3 +574,21 @@ def documents_of(ws: Workspace, case: Case | str) -> list[DocumentView]:
         )
     audit(ws.actor, "casework.document_view", "case", case.code)
     return views
+
+
+def _own_document(ws: Workspace, row: CaseDocument, sealed: dict[str, object]) -> DocumentView:
+    """A case's own document as listed: its description is in its sealed details."""
+    code = str(sealed["item"])
+    found = Item.objects.filter(desk=ws.desk, code=code, case_keyed=True).first()
+    return DocumentView(
+        number=row.pk,
+        item=code,
+        label=str(sealed.get("note") or ""),
+        attached_on=row.attached_on,
+        attached_by=row.attached_by.username if row.attached_by else "",
+        present=found is not None,
+        name=str(sealed.get("name") or ""),
+        media_type=str(sealed.get("media_type") or ""),
+        size=found.size if found is not None else None,
+        case_keyed=True,
+    )

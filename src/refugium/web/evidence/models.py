@@ -31,6 +31,12 @@ class Item(models.Model):
     added_on = models.DateField()
     commitment = models.CharField(max_length=64)
     meta = models.BinaryField()
+    # True for a sanctuary case's own document (``casework.documents``): the file is
+    # encrypted to the case key and the recovery recipient, not to the desk, and ``meta`` is
+    # empty (its description is sealed under the case key, on the case's CaseDocument).
+    # Plaintext so that the desk's listings leave it out without trying to decrypt it; it
+    # says only that some case holds the item, not which one.
+    case_keyed = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-added_on", "-id"]

@@ -5,6 +5,13 @@ identities of the desk's keys that the caller holds. Every event on an item is w
 chain of custody *before* it happens, as the audit log is: an export or a view the custody
 log cannot hold does not happen. The custody log holds codes, account names and commitments;
 the item's name, source and SHA-256 stay in its sealed ``meta``.
+
+A sanctuary case's own documents are items too (``Item.case_keyed``, written by
+``refugium.web.casework.documents``), encrypted to the case's key rather than the desk's. The
+desk's paths here never offer them: ``desk_items`` and ``get`` leave them out, and every
+function that would read one refuses it with ``NotFound`` (the message ``get`` gives for an
+item that does not exist) before anything is recorded or decrypted. They open from their
+case, for its assignees.
 """
 
 from __future__ import annotations
@@ -75,8 +82,10 @@ class Meta:
 
 def open_meta(item: Item, keys: Sequence[Identity]) -> Meta:
     """Raises:
+    NotFound: a case's own document (``desk_keyed``).
     DecryptionFailed: none of ``keys`` opens it, or it is not what ingest wrote.
     """
+    desk_keyed(item)
     try:
         raw = json.loads(age_decrypt(bytes(item.meta), keys))
         return Meta(
@@ -190,18 +199,46 @@ def files_under(paths: Sequence[Path]) -> list[Path]:
 # --- Finding, reading, downloading --------------------------------------------------------------
 
 
+def desk_items(desk: Desk) -> Any:
+    """The items of ``desk`` its keys open (a case's own documents are left out), newest
+    first: what a listing of the desk's vault shows."""
+    return Item.objects.filter(desk=desk, case_keyed=False)
+
+
+def _not_found(code: str, desk_name: str) -> NotFound:
+    return NotFound(f"no evidence item {code!r} on desk {desk_name!r}")
+
+
 def get(desk: Desk, code: str) -> Item:
     """Raises:
-    NotFound: no item with this code on ``desk`` (one on another desk is not found either).
+    NotFound: no item with this code on ``desk`` (one on another desk is not found either,
+        nor a case's own document: the same message, so that a desk member not assigned to
+        the case learns nothing of it).
     """
-    item = Item.objects.filter(desk=desk, code=code.strip().lower()).first()
+    item = desk_items(desk).filter(code=code.strip().lower()).first()
     if item is None:
-        raise NotFound(f"no evidence item {code!r} on desk {desk.name!r}")
+        raise _not_found(code, desk.name)
+    return item
+
+
+def desk_keyed(item: Item) -> Item:
+    """``item`` if the desk's key opens it.
+
+    Raises:
+        NotFound: ``item`` is a case's own document (as ``get`` says of a missing item).
+    """
+    if item.case_keyed:
+        raise _not_found(item.code, item.desk.name)
     return item
 
 
 def show(item: Item, keys: Sequence[Identity], *, actor: str) -> tuple[Meta, list[dict[str, Any]]]:
-    """The item's description and its custody history; recorded as a view."""
+    """The item's description and its custody history; recorded as a view.
+
+    Raises:
+        NotFound: a case's own document (``desk_keyed``); nothing is recorded.
+    """
+    desk_keyed(item)
     log = custody()
     log.record("viewed", item.code, actor=actor, content=item.commitment)
     audit(actor, "evidence.show", "evidence", item.code)
@@ -216,7 +253,12 @@ def plaintext(
 ) -> tuple[Meta, Iterator[bytes]]:
     """The item's description and its original, streamed and checked against its SHA-256
     at the end (a swapped file fails instead of completing); recorded in the custody log as
-    ``viewed`` with ``how``."""
+    ``viewed`` with ``how``.
+
+    Raises:
+        NotFound: a case's own document (``desk_keyed``); nothing is recorded.
+    """
+    desk_keyed(item)
     custody().record("viewed", item.code, actor=actor, content=item.commitment, how=how)
     audit(actor, f"evidence.{how}", "evidence", item.code)
     meta = open_meta(item, keys)
@@ -230,6 +272,7 @@ def plaintext(
 def attach(item: Item, record: Any, *, actor: str) -> None:
     from refugium.web.records.services import kind_of
 
+    desk_keyed(item)
     kind = kind_of(record)
     if Link.objects.filter(item=item, record_type=kind, record_pk=record.pk).exists():
         return
@@ -312,9 +355,12 @@ def export(items: Sequence[Item], keys: Sequence[Identity], out: Path, *, actor:
 
     Raises:
         Conflict / BadInput: ``out`` exists; DecryptionFailed: a file does not match its hash.
+        NotFound: one of ``items`` is a case's own document; nothing is written.
     """
     from refugium.vault.bundle import BundleItem, write_bundle
 
+    for item in items:
+        desk_keyed(item)
     log = custody()
     bundle_items = []
     for item in items:

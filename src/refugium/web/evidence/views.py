@@ -68,7 +68,7 @@ def _item(desk: Desk, code: str) -> Item:
 @require_GET
 def item_list(request: HttpRequest) -> HttpResponse:
     desk, _keys = _context(request)
-    items = [(item, services.linked_records(item)) for item in Item.objects.filter(desk=desk)]
+    items = [(item, services.linked_records(item)) for item in services.desk_items(desk)]
     return render(request, "evidence/list.html", {"items": items})
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.cli_runner import REPO, cli_env
+from tests.cli_runner import REPO, cli_env, one_line_error, refugium
 from tests.live_server import free_port
 
 
@@ -66,3 +66,64 @@ def test_demo_serves_and_cleans_up(tmp_path, stop_signal):
     assert not Path(folder).exists()
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
+
+
+# --- refugium demo --passphrase-stdin: fill an empty data folder, keep it, serve nothing -------
+
+DEMO_PASSPHRASE = "seven synthetic waves of spring"
+
+
+def test_demo_fills_an_empty_data_folder_for_scripts(tmp_path):
+    data = tmp_path / "data"
+    result = refugium(
+        data, "demo", "--events", "100", "--passphrase-stdin", stdin=DEMO_PASSPHRASE + "\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "SYNTHETIC" in result.stdout
+    assert "invented for the demo" in result.stdout
+    assert DEMO_PASSPHRASE not in result.stdout + result.stderr
+    assert (data / "INITIALISED").is_file()
+    events = int(re.search(r"campaign of (\d+) events", result.stdout).group(1))  # type: ignore[union-attr]
+    assert events >= 100
+    # The folder is kept, and the admin unlocks the documentation desk with that passphrase.
+    out = tmp_path / "events.json"
+    export = refugium(
+        data,
+        "records", "export", "--kind", "events", "--out", str(out),
+        "--user", "admin", "--passphrase-stdin",
+        stdin=DEMO_PASSPHRASE + "\n",
+    )  # fmt: skip
+    assert export.returncode == 0, export.stderr
+    assert f"Exported {events} events" in export.stdout
+    assert "SYNTHETIC" in out.read_text(encoding="utf-8")
+    check = refugium(data, "audit", "verify")
+    assert check.returncode == 0, check.stderr
+
+
+def test_demo_fill_refuses_a_folder_that_is_not_empty(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "notes.txt").write_text("someone's real work", encoding="utf-8")
+    result = refugium(
+        data, "demo", "--events", "100", "--passphrase-stdin", stdin=DEMO_PASSPHRASE + "\n"
+    )
+    assert result.returncode == 2
+    assert "not empty" in one_line_error(result)
+    assert sorted(p.name for p in data.iterdir()) == ["notes.txt"]
+    assert (data / "notes.txt").read_text(encoding="utf-8") == "someone's real work"
+
+
+def test_demo_fill_refuses_a_weak_passphrase_and_creates_nothing(tmp_path):
+    data = tmp_path / "data"
+    result = refugium(data, "demo", "--events", "100", "--passphrase-stdin", stdin="short\n")
+    assert result.returncode == 2
+    one_line_error(result)
+    assert not data.exists()
+
+
+def test_demo_fill_needs_the_passphrase_line(tmp_path):
+    data = tmp_path / "data"
+    result = refugium(data, "demo", "--events", "100", "--passphrase-stdin", stdin="")
+    assert result.returncode == 2
+    assert "passphrase" in one_line_error(result)
+    assert not data.exists()

@@ -127,3 +127,36 @@ def test_demo_fill_needs_the_passphrase_line(tmp_path):
     assert result.returncode == 2
     assert "passphrase" in one_line_error(result)
     assert not data.exists()
+
+
+@pytest.mark.parametrize("existed", [False, True])
+def test_a_failed_demo_fill_leaves_the_folder_as_it_was(tmp_path, existed):
+    """A campaign cut short must not leave a folder that looks ready: the real command runs,
+    with the campaign made to fail after the data folder was initialised."""
+    data = tmp_path / "data"
+    if existed:
+        data.mkdir()
+    script = (
+        "import sys, refugium.demo as demo\n"
+        "def boom(*args, **kwargs):\n"
+        "    raise RuntimeError('the campaign failed half-way')\n"
+        "demo._records = boom\n"
+        "from refugium.cli import main\n"
+        "sys.exit(main(['demo', '--events', '100', '--passphrase-stdin']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        input=DEMO_PASSPHRASE + "\n",
+        capture_output=True,
+        text=True,
+        env=cli_env(data),
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "internal error" in result.stderr  # the message stays out of the output
+    if existed:
+        assert list(data.iterdir()) == []
+    else:
+        assert not data.exists()

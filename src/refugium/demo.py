@@ -95,8 +95,10 @@ def fill_demo(*, passphrase: str, events: int = DEMO_EVENTS) -> int:
         Conflict: the folder exists and is not empty (nothing in it is touched).
         BadInput: the passphrase breaks the policy (nothing is created).
     """
+    from refugium.datadir import DataDir
     from refugium.provision import initialise_data_folder
 
+    existed = DataDir.from_environment().root.exists()
     done = initialise_data_folder(
         admin="admin", passphrase=passphrase, org_name="Refugium demo (synthetic)"
     )
@@ -107,7 +109,7 @@ def fill_demo(*, passphrase: str, events: int = DEMO_EVENTS) -> int:
     except BaseException:
         from refugium.provision import remove_contents
 
-        remove_contents(done.data_root)
+        remove_contents(done.data_root, remove_root=not existed)
         raise
     from django.db import connections
 

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
+from weasyprint import HTML
 
 from refugium.reports import pdf
 from refugium.reports.pdf import ExternalAsset, OfflineFetcher
@@ -153,12 +154,25 @@ def test_external_assets_are_never_fetched(asset, monkeypatch):
 
     # Were the refusal to fail, urllib would be reached: make that fail the test loudly.
     monkeypatch.setattr("urllib.request.OpenerDirector.open", no_network)
-    fetcher = OfflineFetcher()
     html = f"<html><head>{asset}</head><body><h1>Report</h1>{asset}</body></html>"
-    with pytest.raises(ExternalAsset, match="external asset"):
-        pdf.html_to_pdf(html, base_url="file:///tmp/report/", fetcher=fetcher)
+    # The HTML is refused before rendering ...
+    with pytest.raises(ExternalAsset, match="external reference"):
+        pdf.html_to_pdf(html, base_url="file:///tmp/report/")
+    # ... and were it rendered anyway, the fetcher would refuse each asset and record it.
+    fetcher = OfflineFetcher()
+    HTML(string=html, base_url="file:///tmp/report/", url_fetcher=fetcher).write_pdf()
     assert fetcher.refused
     assert all(not url.startswith("data:") for url in fetcher.refused)
+
+
+def test_what_the_fetcher_refused_refuses_the_document(monkeypatch):
+    """Defence in depth: a reference the static check missed still fails the build."""
+    monkeypatch.setattr(pdf, "external_references", lambda html: [])
+    html = '<html><body><h1>R</h1><img alt="x" src="https://example.org/t.png"></body></html>'
+    fetcher = OfflineFetcher()
+    with pytest.raises(ExternalAsset, match="external asset"):
+        pdf.html_to_pdf(html, fetcher=fetcher)
+    assert fetcher.refused == ["https://example.org/t.png"]
 
 
 def test_data_uris_are_allowed():

@@ -32,6 +32,7 @@ from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from refugium.errors import RefugiumError
+from refugium.reports.selfcontained import external_references
 
 __all__ = [
     "PRINT_CSS",
@@ -103,6 +104,8 @@ def html_to_pdf(
 ) -> bytes:
     """The PDF of a self-contained HTML document (A4, page numbers, tagged headings).
 
+    The HTML is checked first (:func:`~refugium.reports.selfcontained.external_references`),
+    then rendered with :class:`OfflineFetcher`, which refuses what the check might miss.
     ``base_url`` only resolves relative references; whatever they resolve to is refused
     unless it is a ``data:`` URI. Put :data:`TOC_PLACEHOLDER` in the document and pass it
     through :func:`table_of_contents` first for a table of contents.
@@ -110,6 +113,13 @@ def html_to_pdf(
     Raises:
         ExternalAsset: the document referred to anything not embedded (nothing is returned).
     """
+    problems = external_references(html)
+    if problems:
+        count = len(problems)
+        raise ExternalAsset(
+            f"the report has {count} external reference{'s' if count != 1 else ''} "
+            f"(first: {problems[0]}); a report must embed everything"
+        )
     fetcher = fetcher if fetcher is not None else OfflineFetcher()
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
     pdf: bytes = document.write_pdf(

@@ -4,6 +4,7 @@ canonical JSON stable and itself a valid definition."""
 from __future__ import annotations
 
 import json
+import tomllib
 from datetime import date
 from pathlib import Path
 
@@ -338,3 +339,24 @@ def test_unknown_terms_names_each_missing_term():
         "regions: 'ru-xx' is not a region in the vocabulary",
         "act_types: 'flogging' is not an act type in the vocabulary",
     ]
+
+
+@given(definitions())
+def test_round_trip_through_toml(d):
+    """What the definition page saves reads back as the same definition."""
+    assert definition.parse(d.to_toml()) == d
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs",))))
+def test_any_text_survives_as_a_toml_string(text):
+    assert tomllib.loads(f"x = {definition._toml_string(text)}")["x"] == text
+
+
+def test_the_example_survives_toml():
+    d = definition.load(EXAMPLE)
+    text = d.to_toml()
+    assert definition.parse(text) == d
+    assert text.startswith('desk = "documentation"\nlanguages = ["en", "ru"]\n')
+    assert "\n[sections]\nby_wave = true\n" in text
+    with_noise = definition.parse(text.replace('noise = "off"', "noise = {epsilon = 0.25}"))
+    assert "noise = {epsilon = 0.25}" in with_noise.to_toml()

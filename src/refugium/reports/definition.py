@@ -35,7 +35,8 @@ separate step, :func:`unknown_terms`.
 :meth:`Definition.to_json` is canonical (sorted keys, resolved dates, sorted filters): the same
 definition always gives the same bytes, which ``data.json`` embeds so that the figures can be
 reproduced. The canonical form is itself a valid definition: parsing it gives back an equal
-:class:`Definition`.
+:class:`Definition`. :meth:`Definition.to_toml` writes a definition back as TOML (for the
+page that edits definitions), which also parses back to an equal definition.
 """
 
 from __future__ import annotations
@@ -233,6 +234,17 @@ class Definition:
         if self.act_types:
             data["act_types"] = list(self.act_types)
         return data
+
+    def to_toml(self) -> str:
+        """The definition as a TOML file a researcher can read and edit (the page that edits
+        definitions saves this); parsing it gives back an equal definition."""
+        data = self.to_dict()
+        lines = [f"{key} = {_toml_value(data[key])}" for key in _TOML_TOP if key in data]
+        for table in ("title", "period", "sections"):
+            lines.append("")
+            lines.append(f"[{table}]")
+            lines += [f"{key} = {_toml_value(value)}" for key, value in data[table].items()]
+        return "\n".join(lines) + "\n"
 
     def to_json(self) -> str:
         """Canonical JSON: the same definition always gives the same text."""
@@ -556,6 +568,49 @@ class _Reader:
                 items.append(item)
         # Problems are recorded, so nothing is built; the rest is still checked, for the report.
         return items
+
+
+_TOML_TOP: Final = (
+    "desk",
+    "languages",
+    "regions",
+    "act_types",
+    "k",
+    "date_grain",
+    "place_grain",
+    "noise",
+)
+
+
+def _toml_value(value: Any) -> str:
+    """A TOML value for the plain JSON values of :meth:`Definition.to_dict`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)  # finite (checked); repr round-trips and is valid TOML
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        items = ", ".join(f"{key} = {_toml_value(item)}" for key, item in value.items())
+        return "{" + items + "}"
+    raise TypeError(f"no TOML form for {type(value).__name__}")
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for char in text:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
 
 
 def _kind(value: Any) -> str:

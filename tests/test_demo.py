@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import requests
 
+from refugium.reports import definition
 from tests.cli_runner import REPO, cli_env, one_line_error, refugium
 from tests.live_server import free_port
 
@@ -98,6 +101,31 @@ def test_demo_fills_an_empty_data_folder_for_scripts(tmp_path):
     assert "SYNTHETIC" in out.read_text(encoding="utf-8")
     check = refugium(data, "audit", "verify")
     assert check.returncode == 0, check.stderr
+    # What examples/report.toml selects from it shows the waves: by month, spring 2017 well
+    # above k, a pause through 2018 with nothing, then winter 2018-19 again above k.
+    acts = tmp_path / "acts.json"
+    export = refugium(
+        data,
+        "records", "export", "--kind", "acts", "--redacted", "--out", str(acts),
+        "--user", "admin", "--passphrase-stdin",
+        stdin=DEMO_PASSPHRASE + "\n",
+    )  # fmt: skip
+    assert export.returncode == 0, export.stderr
+    example = definition.load(REPO / "examples" / "report.toml")
+    by_month: Counter[str] = Counter(
+        act["month_from"][:7]
+        for act in json.loads(acts.read_text(encoding="utf-8"))["records"]
+        if act["region"] in example.regions
+        and act["act_type"] in example.act_types
+        and act["month_from"]
+        and act["month_from"] == act["month_to"]  # dated to the month or closer
+    )
+    for month in ("2017-03", "2017-04", "2017-05"):
+        assert by_month[month] >= 2 * example.k, (month, by_month)
+    for month in range(2, 12):
+        assert by_month[f"2018-{month:02d}"] == 0, by_month
+    for month in ("2018-12", "2019-02"):
+        assert by_month[month] >= example.k, (month, by_month)
 
 
 def test_demo_fill_refuses_a_folder_that_is_not_empty(tmp_path):

@@ -1221,6 +1221,11 @@ def cmd_desk_export_identity(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.passphrase_stdin:
+        from refugium.demo import fill_demo
+
+        passphrase = read_passphrase(args, new=True, whose="admin")
+        return fill_demo(passphrase=passphrase, events=args.events)
     from refugium.demo import run_demo
 
     return run_demo(port=args.port, host=args.host, events=args.events)
@@ -1712,6 +1717,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--events", type=_events_count, default=200, metavar="N",
                    help="synthetic events in the documentation desk, 100 to 100000 (about 3 "
                    "acts each; default 200)")
+    p.add_argument("--passphrase-stdin", action="store_true",
+                   help="instead of serving a throwaway folder, fill the empty $REFUGIUM_DATA "
+                   "with the admin 'admin' (passphrase: one line on standard input) and the "
+                   "synthetic data, keep it and exit")
     return parser
 
 

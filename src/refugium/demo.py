@@ -2,6 +2,10 @@
 
 Everything it creates is invented for the demo and deleted when the server stops. The demo
 serves plain HTTP on loopback (transport ``onion``: cookies can't be ``Secure`` without TLS).
+
+``refugium demo --passphrase-stdin`` (:func:`fill_demo`) instead fills an empty
+``$REFUGIUM_DATA`` with the admin ``admin`` and a synthetic campaign, keeps it and serves
+nothing, so that a script can go from nothing to a report without a terminal.
 """
 
 from __future__ import annotations
@@ -81,6 +85,49 @@ def run_demo(*, host: str, port: int, events: int = DEMO_EVENTS) -> int:
     finally:
         shutil.rmtree(root, ignore_errors=True)
         print(f"Demo data deleted ({root}).", file=sys.stderr)
+
+
+def fill_demo(*, passphrase: str, events: int = DEMO_EVENTS) -> int:
+    """Fill an empty ``$REFUGIUM_DATA`` with the admin ``admin`` (``passphrase``) and a
+    synthetic campaign of ``events`` events in the documentation desk; keep it, serve nothing.
+
+    Raises:
+        Conflict: the folder exists and is not empty (nothing in it is touched).
+        BadInput: the passphrase breaks the policy (nothing is created).
+    """
+    from refugium.datadir import DataDir
+    from refugium.provision import initialise_data_folder
+
+    existed = DataDir.from_environment().root.exists()
+    done = initialise_data_folder(
+        admin="admin", passphrase=passphrase, org_name="Refugium demo (synthetic)"
+    )
+    # From here the folder is ours and was empty: a campaign cut short by an error or Ctrl-C
+    # would leave a folder that looks ready, so it goes, as init's failures do.
+    try:
+        campaign = _records(passphrase, events)
+    except BaseException:
+        from refugium.provision import remove_contents
+
+        remove_contents(done.data_root, remove_root=not existed)
+        raise
+    from django.db import connections
+
+    connections.close_all()
+    print("Refugium demo data: every record here is SYNTHETIC, invented for the demo; no real")
+    print("person, place or event is meant. Never add real records to this folder.")
+    print(f"Data folder (kept): {done.data_root}")
+    print(
+        f"Documentation desk: a synthetic campaign of {campaign.get('event', 0)} events, "
+        f"{campaign.get('act', 0)} acts, {campaign.get('person', 0)} persons."
+    )
+    print("Admin: admin, with the passphrase read from standard input.")
+    print(f"Recovery paper key (demo): {done.paper_key}")
+    print(f"Authenticator for admin: {done.admin.totp_uri}")
+    print(
+        "Next: refugium report build examples/report.toml --out DIR --user admin --passphrase-stdin"
+    )
+    return 0
 
 
 def _create(

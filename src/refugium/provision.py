@@ -65,6 +65,12 @@ def initialise_data_folder(*, admin: str, passphrase: str, org_name: str) -> Ini
     return InitDone(data_root=data.root, paper_key=result.paper_key, admin=result.admin)
 
 
+def remove_contents(root: Path, *, remove_root: bool) -> None:
+    """Undo a data folder this process created (``remove_root``) or found empty: a failed
+    ``refugium demo --passphrase-stdin`` leaves it as it was before."""
+    _remove_contents(root, remove_root=remove_root)
+
+
 def _remove_contents(root: Path, *, remove_root: bool) -> None:
     from django.db import connections
 

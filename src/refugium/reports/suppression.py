@@ -55,7 +55,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy.optimize import linprog  # type: ignore[import-untyped]  # no scipy-stubs
@@ -128,9 +128,10 @@ def suppress(grid: Grid, k: int = DEFAULT_K) -> dict[Position, Reason]:
     }
     if not hidden:
         return hidden
+    verified: set[Position] = set()
     while True:
         _close_bridges(grid, hidden)
-        pinned = _first_pinned(grid, hidden)
+        pinned = _first_pinned(grid, hidden, verified)
         if pinned is None:
             return dict(sorted(hidden.items()))
         path = _cheapest_path(grid, hidden, pinned, reuse=False, floor=2)
@@ -233,6 +234,22 @@ def interval(
     Every line's sum, every published entry, and every hidden entry ≥ ``lower``. The upper
     end is ``inf`` when unbounded. Used by the audit and by the tests.
     """
+    a_eq, b_eq, index = _program(grid, hidden)
+    bounds = [(lower, None)] * len(index)
+    c = np.zeros(len(index))
+    c[index[target]] = 1.0
+    low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    high = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    if low.status != 0:
+        raise RuntimeError(f"suppression audit: the minimum failed ({low.message})")
+    upper = float("inf") if high.status == 3 else float(-high.fun)
+    if high.status not in (0, 3):
+        raise RuntimeError(f"suppression audit: the maximum failed ({high.message})")
+    return float(low.fun), upper
+
+
+def _program(grid: Grid, hidden: Mapping[Position, object]) -> tuple[Any, Any, dict[Position, int]]:
+    """The equality constraints on the hidden entries: each touched line's sum."""
     order = sorted(hidden)
     index = {pos: n for n, pos in enumerate(order)}
     rows: list[list[float]] = []
@@ -252,22 +269,40 @@ def interval(
             rhs.append(-constant)
     a_eq = np.array(rows) if rows else None
     b_eq = np.array(rhs) if rows else None
-    bounds = [(lower, None)] * len(order)
-    c = np.zeros(len(order))
-    c[index[target]] = 1.0
-    low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-    high = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-    if low.status != 0:
-        raise RuntimeError(f"suppression audit: the minimum failed ({low.message})")
-    upper = float("inf") if high.status == 3 else float(-high.fun)
-    if high.status not in (0, 3):
-        raise RuntimeError(f"suppression audit: the maximum failed ({high.message})")
-    return float(low.fun), upper
+    return a_eq, b_eq, index
 
 
-def _first_pinned(grid: Grid, hidden: Mapping[Position, Reason]) -> Position | None:
-    for pos in sorted(hidden):
+def _first_pinned(
+    grid: Grid, hidden: Mapping[Position, Reason], verified: set[Position]
+) -> Position | None:
+    """The first hidden entry a reader could pin down, or None.
+
+    ``verified`` holds entries already shown to be able to grow; hiding more entries only
+    frees more variables, so they stay verified across rounds. Most entries are verified in
+    batches: one program maximises the sum of the unverified entries within a box of one
+    above their true values (the box keeps it bounded; its optimum is integral, a network
+    program with integer bounds), and every entry that rises at that optimum can grow.
+    """
+    a_eq, b_eq, index = _program(grid, hidden)
+    order = sorted(hidden)
+    bounds = [(1, grid.values[pos] + 1) for pos in order]
+    while True:
+        pending = [pos for pos in order if pos not in verified]
+        if not pending:
+            return None
+        c = np.zeros(len(order))
+        for pos in pending:
+            c[index[pos]] = -1.0
+        best = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if best.status != 0:
+            raise RuntimeError(f"suppression audit failed ({best.message})")
+        grown = [pos for pos in pending if best.x[index[pos]] > grid.values[pos] + 0.5]
+        if not grown:
+            break
+        verified.update(grown)
+    for pos in pending:
         low, high = interval(grid, hidden, pos)
         if high - low < 0.5:
             return pos
+        verified.add(pos)
     return None

@@ -12,9 +12,10 @@ from refugium.errors import BadInput
 from refugium.reports import Table, add_noise, available, noise
 from refugium.reports.tables import Axis
 
-pytestmark = pytest.mark.skipif(not available(), reason="OpenDP (extra [dp]) is not installed")
+needs_dp = pytest.mark.skipif(not available(), reason="OpenDP (extra [dp]) is not installed")
 
 
+@needs_dp
 def test_noisy_counts_are_non_negative_integers_and_the_mechanism_is_stated() -> None:
     counts = [0, 1, 3, 10, 250]
     noisy, mechanism = add_noise(counts, epsilon=1.0)
@@ -27,6 +28,7 @@ def test_noisy_counts_are_non_negative_integers_and_the_mechanism_is_stated() ->
     assert set(mechanism.to_json()) == {"name", "epsilon", "sensitivity", "scale", "library"}
 
 
+@needs_dp
 def test_the_noise_is_real_and_scaled_by_sensitivity_over_epsilon() -> None:
     # At scale 10 (epsilon 0.1), 200 draws around 1000 are almost surely not all equal to it,
     # and their mean absolute error is near the scale (discrete Laplace: about 10).
@@ -38,6 +40,7 @@ def test_the_noise_is_real_and_scaled_by_sensitivity_over_epsilon() -> None:
     assert wide.scale == pytest.approx(6.0)
 
 
+@needs_dp
 def test_noise_then_suppression_keeps_tables_additive() -> None:
     noisy, _ = add_noise([2, 40, 3, 60], epsilon=1.0)
     axis = Axis("r", "R", ("a", "b", "c", "d"), ("A", "B", "C", "D"))
@@ -48,6 +51,7 @@ def test_noise_then_suppression_keeps_tables_additive() -> None:
         assert entry == {"suppressed": True} or entry["count"] == value
 
 
+@needs_dp
 @pytest.mark.parametrize(
     ("counts", "epsilon", "sensitivity"),
     [([1], 0.0, 1), ([1], -1.0, 1), ([1], float("inf"), 1), ([1], 1.0, 0), ([-1], 1.0, 1)],

@@ -52,6 +52,25 @@ def test_noise_then_suppression_keeps_tables_additive() -> None:
 
 
 @needs_dp
+def test_a_table_with_noise_states_its_mechanism_and_refuses_noise_after_protection() -> None:
+    axis = Axis("r", "R", ("a", "b"), ("A", "B"))
+    cols = Axis("c", "C", ("x", "y", "z"), ("X", "Y", "Z"))
+    table = Table.two_way("t", "T", axis, cols, [[30, 40, 50], [60, 70, 80]])
+    noisy = table.with_noise(0.5, sensitivity=2)
+    assert noisy.noise is not None
+    assert len(noisy.counts) == 2
+    assert all(len(row) == 3 for row in noisy.counts)
+    data = noisy.protect(5).to_json()
+    assert data["noise"] == noisy.noise.to_json()
+    assert data["noise"]["epsilon"] == 0.5
+    assert table.protect(5).to_json()["noise"] is None
+    with pytest.raises(BadInput, match="before protecting"):
+        table.protect(5).with_noise(1.0)
+    with pytest.raises(BadInput, match="once"):
+        noisy.with_noise(1.0)
+
+
+@needs_dp
 @pytest.mark.parametrize(
     ("counts", "epsilon", "sensitivity"),
     [([1], 0.0, 1), ([1], -1.0, 1), ([1], float("inf"), 1), ([1], 1.0, 0), ([-1], 1.0, 1)],

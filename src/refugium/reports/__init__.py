@@ -19,7 +19,8 @@ decides how each value and count may appear in it:
 Typical use::
 
     policy = default_policy()
-    table = Table.tally("acts_by_week", "Acts by week", weeks, week_keys).protect(k=5)
+    table = Table.tally("acts_by_week", "Acts by week", weeks, week_keys)
+    table = table.with_noise(epsilon=1.0).protect(k=5)  # or without noise: table.protect(k=5)
     withheld = Withheld(); withheld.add_policy(policy); withheld.add_table(table)
     data = dumps({"tables": [table.to_json()]})
 """

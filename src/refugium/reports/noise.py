@@ -13,6 +13,9 @@ are reported as zero: post-processing a differentially private release keeps its
 Each noisy table spends its own epsilon; a report with n noisy tables spends the sum (basic
 sequential composition), which the compiler states.
 
+:meth:`refugium.reports.tables.Table.with_noise` applies it to a table's cells and keeps the
+mechanism with the table, so that its data.json entry states epsilon (``"noise"``).
+
 Order: noise first, then suppression. Suppression decides on the *noisy* counts, and the
 margins are the sums of the noisy cells. Deciding on the true counts would leak them: a cell
 hidden because its true count is 3 tells the reader the true count is below k whatever noise

@@ -13,6 +13,7 @@ table cannot be written out by mistake.
     {"name": "acts_by_region", "title": "...", "k": 5,
      "rows": {"name": "region", "label": "Region", "keys": [...], "labels": [...]},
      "columns": {...} or null,
+     "noise": null or {"name": ..., "epsilon": 1.0, "sensitivity": 1, "scale": 1.0, ...},
      "cells": [[{"count": 12}, {"suppressed": true}], ...]   (two-way; one-way: a flat list)
      "row_totals": [...], "column_totals": [...] (two-way only), "total": {"count": 30}}
 
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from refugium.errors import BadInput
+from refugium.reports.noise import Mechanism, add_noise
 from refugium.reports.suppression import DEFAULT_K, Grid, Position, Reason, suppress
 
 __all__ = ["TOTAL", "Axis", "Protection", "Table"]
@@ -96,6 +98,7 @@ class Table:
     columns: Axis | None
     counts: tuple[tuple[int, ...], ...]
     protection: Protection | None = field(default=None, compare=False)
+    noise: Mechanism | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         width = 1 if self.columns is None else len(self.columns.keys)
@@ -177,7 +180,25 @@ class Table:
             return Grid.one_way(tuple(r[0] for r in self.counts))
         return Grid.two_way(self.counts)
 
-    # -- protection --
+    # -- noise and protection --
+
+    def with_noise(self, epsilon: float, sensitivity: int = 1) -> Table:
+        """This table with OpenDP noise on its cells (:func:`refugium.reports.noise.add_noise`);
+        the totals become the sums of the noisy cells. Call before :meth:`protect`.
+
+        Raises:
+            BadInput: OpenDP is absent, bad parameters, or the table already has noise or
+                protection (noise after suppression would decide on the true counts).
+        """
+        if self.noise is not None or self.protection is not None:
+            raise BadInput(
+                f"table {self.name!r}: add noise once, before protecting it", code="table_noise"
+            )
+        flat = [c for row in self.counts for c in row]
+        noisy, mechanism = add_noise(flat, epsilon, sensitivity)
+        width = len(self.counts[0])
+        counts = tuple(tuple(noisy[i : i + width]) for i in range(0, len(noisy), width))
+        return replace(self, counts=counts, noise=mechanism)
 
     def protect(self, k: int = DEFAULT_K) -> Table:
         """This table with small-cell and complementary suppression at threshold ``k``.
@@ -220,6 +241,7 @@ class Table:
             "k": self.protection.k,
             "rows": self.rows.to_json(),
             "columns": None if self.columns is None else self.columns.to_json(),
+            "noise": None if self.noise is None else self.noise.to_json(),
         }
         if self.columns is None:
             out["cells"] = [entry((i, 0)) for i in range(n_rows)]

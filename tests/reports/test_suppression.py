@@ -138,6 +138,27 @@ def test_two_way_tables_hide_small_cells_underivably(cells: list[list[int]], k: 
     check_protected(two_way(cells), k, lowers=(1,))
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(grids(), st.integers(2, 8))
+def test_margin_tables_publish_exactly_the_two_way_totals(cells: list[list[int]], k: int) -> None:
+    table = two_way(cells).protect(k)
+    data = table.to_json()
+    rows = table.margin("rows", "by_row", "By row").to_json()
+    columns = table.margin("columns", "by_column", "By column").to_json()
+    assert rows["cells"] == data["row_totals"]
+    assert columns["cells"] == data["column_totals"]
+    assert rows["total"] == columns["total"] == data["total"]
+    assert rows["rows"] == data["rows"]
+    assert columns["rows"] == data["columns"]
+
+
+def test_margins_need_a_protected_two_way_table() -> None:
+    with pytest.raises(ValueError, match="two-way"):
+        one_way([1, 2]).protect(5).margin("rows", "m", "M")
+    with pytest.raises(ValueError, match="protected"):
+        two_way([[1, 2]]).margin("rows", "m", "M")
+
+
 def _hidden(table: Table) -> set[tuple[int, int]]:
     assert table.protection is not None
     return set(table.protection.hidden)

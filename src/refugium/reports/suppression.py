@@ -46,8 +46,9 @@ knowing hidden entries are at least 1 (which implies the weaker "≥ 0" standard
 claimed: a protection interval wider than one either side, or protection against a reader
 who knows some of the hidden counts from elsewhere (another report on the same data, a
 newspaper). Publishing several tables cut from the same records can let a reader combine
-them; the compiler keeps the margins of related tables from the same counts, and the desk
-reviews the withheld report.
+them: a one-way table that is a margin of a published two-way table must be published as
+that margin (:meth:`refugium.reports.tables.Table.margin`), and the desk reviews the
+withheld report.
 """
 
 from __future__ import annotations

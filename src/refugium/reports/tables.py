@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from refugium.errors import BadInput
 from refugium.reports.noise import Mechanism, add_noise
@@ -209,6 +209,44 @@ class Table:
         if type(k) is not int or k < 1:
             raise BadInput("the suppression threshold k must be a whole number ≥ 1", code="k")
         return replace(self, protection=Protection(k, suppress(self.grid(), k)))
+
+    def margin(self, axis: Literal["rows", "columns"], name: str, title: str) -> Table:
+        """The one-way table of this protected two-way table's row (or column) totals.
+
+        Its hidden entries are exactly the totals hidden here, so it publishes nothing the
+        two-way table does not. Publish a one-way count that is a margin of a published
+        two-way table this way, never protected on its own: protected separately, it could
+        show a total that the two-way table had to hide, and the hidden cells would follow.
+
+        Raises:
+            ValueError: the table is one-way or not protected.
+        """
+        if self.columns is None or self.protection is None:
+            raise ValueError(f"table {self.name!r}: margins come from a protected two-way table")
+        n_rows, n_cols = len(self.rows.keys), len(self.columns.keys)
+        hidden = self.protection.hidden
+        reasons: dict[Position, Reason] = {}
+        if axis == "rows":
+            along, counts = self.rows, self.row_totals
+            for i in range(n_rows + 1):
+                if (i, n_cols) in hidden:
+                    reasons[(i, 0)] = hidden[(i, n_cols)]
+        elif axis == "columns":
+            along, counts = self.columns, self.column_totals
+            for j in range(n_cols + 1):
+                if (n_rows, j) in hidden:
+                    reasons[(j if j < n_cols else len(counts), 0)] = hidden[(n_rows, j)]
+        else:
+            raise ValueError(f"axis must be 'rows' or 'columns', not {axis!r}")
+        return Table(
+            name,
+            title,
+            along,
+            None,
+            tuple((c,) for c in counts),
+            Protection(self.protection.k, dict(sorted(reasons.items()))),
+            self.noise,
+        )
 
     def describe(self, pos: Position) -> dict[str, str]:
         """An entry's place in words for the withheld report: row and column keys or TOTAL."""

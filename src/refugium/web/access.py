@@ -98,6 +98,21 @@ POLICIES: dict[str, str] = {
     "casework:clear": "desk-member:casework",
     "casework:assign": "desk-member:casework",
     "casework:unassign": "desk-member:casework",
+    "casework:alerts": "desk-member:casework",
+    "casework:alert_ack": "desk-member:casework",
+    "casework:alert_resolve": "desk-member:casework",
+    "casework:location_fill": "desk-member:casework",
+    "casework:location_reveal": "desk-member:casework",
+    "casework:location_handover": "desk-member:casework",
+    "casework:checkin_enrol": "desk-member:casework",
+    "casework:checkin_stop": "desk-member:casework",
+    "casework:task_add": "desk-member:casework",
+    "casework:task_done": "desk-member:casework",
+    "casework:note_add": "desk-member:casework",
+    "casework:document_attach": "desk-member:casework",
+    "casework:document_detach": "desk-member:casework",
+    "casework:cost_add": "desk-member:casework",
+    "casework:cost_delete": "desk-member:casework",
 }
 
 View = Callable[..., HttpResponseBase]

@@ -113,6 +113,14 @@ POLICIES: dict[str, str] = {
     "casework:document_detach": "desk-member:casework",
     "casework:cost_add": "desk-member:casework",
     "casework:cost_delete": "desk-member:casework",
+    "casework:partners": "desk-member:casework",
+    "casework:partner_retire": "desk-member:casework",
+    "casework:ledger": "desk-member:casework",
+    "casework:ledger_csv": "desk-member:casework",
+    "casework:dnd_add": "desk-member:casework",
+    "casework:dnd_remove": "desk-member:casework",
+    "casework:refer": "desk-member:casework",
+    "casework:referral_revoke": "desk-member:casework",
 }
 
 View = Callable[..., HttpResponseBase]

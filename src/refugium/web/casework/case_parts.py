@@ -32,28 +32,30 @@ from typing import Any
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from refugium.casework import ledger as ledger_rules
 from refugium.errors import BadInput, Conflict, NotFound
 from refugium.web.access import desk_member
-from refugium.web.casework import cases, checkin_store, ledger, location, services, tasks, views
+from refugium.web.casework import (
+    cases,
+    checkin_store,
+    ledger,
+    location,
+    referrals,
+    services,
+    tasks,
+    views,
+)
 from refugium.web.casework import forms as case_forms
 from refugium.web.casework.models import Case, CheckinSchedule
 
 DESK = views.DESK
 
-SECTIONS = [
-    "casework/case/_location.html",
-    "casework/case/_checkins.html",
-    "casework/case/_tasks.html",
-    "casework/case/_notes.html",
-    "casework/case/_documents.html",
-    "casework/case/_costs.html",
-]
-"""Appended to ``views.CASE_SECTIONS``: below the stage and the assignees."""
 ANCHORS = {
     "fill": "location",
     "reveal": "location",
@@ -67,6 +69,10 @@ ANCHORS = {
     "detach": "documents",
     "cost": "costs",
     "cost_delete": "costs",
+    "dnd": "disclosure",
+    "dnd_remove": "disclosure",
+    "refer": "referrals",
+    "revoke": "referrals",
 }
 
 
@@ -93,7 +99,18 @@ def forms_for(ws: services.Workspace, case: Case) -> dict[str, forms.Form]:
         "detach": case_forms.StopForm(),
         "cost": case_forms.CostForm(),
         "cost_delete": case_forms.StopForm(),
+        "dnd": case_forms.DoNotDiscloseForm(),
+        "dnd_remove": case_forms.StopForm(),
+        "refer": case_forms.ReferralForm(
+            partners=_partner_choices(ws), initial={"consent_on": timezone.localdate()}
+        ),
+        "revoke": case_forms.StopForm(),
     }
+
+
+def _partner_choices(ws: services.Workspace) -> list[tuple[str, str]]:
+    """Active partners as ``(code, "P-0001 · name")`` (opened with the desk key)."""
+    return [(p.code, f"{p.code} · {p.name}") for p in referrals.partners(ws) if p.active]
 
 
 @sensitive_variables("shown")
@@ -110,6 +127,10 @@ def context(ws: services.Workspace, case: Case) -> dict[str, Any]:
         "notes": tasks.notes_of(ws, case),
         "documents": tasks.documents_of(ws, case),
         "costs": ledger.costs_of(ws, case),
+        "disclosure": referrals.do_not_disclose(ws, case),
+        # The revoke form's address takes the referral's number (its code is ``R-0005``).
+        "referrals": [(int(r.code.rsplit("-", 1)[1]), r) for r in referrals.referrals_of(ws, case)],
+        "consent_labels": case_forms.CONSENT_LABELS,
     }
 
 
@@ -422,3 +443,209 @@ def cost_delete(request: HttpRequest, code: str, number: int) -> HttpResponse:
         _plain(request),
         lambda ws, row, d: ledger.delete_cost(ws, row, number),
     )
+
+
+# --- Do-not-disclose and referrals ----------------------------------------------------------
+
+
+@never_cache
+@desk_member(DESK)
+@require_POST
+@sensitive_post_parameters()
+def dnd_add(request: HttpRequest, code: str) -> HttpResponse:
+    @sensitive_variables("d")
+    def act(ws: services.Workspace, row: Case, d: dict[str, Any]) -> Any:
+        return referrals.add_do_not_disclose(
+            ws, row, d["kind"], name=d["name"], contacts=form.contact_lines(), note=d["note"]
+        )
+
+    form = case_forms.DoNotDiscloseForm(request.POST)
+    return _act(request, code, "dnd", lambda ws, row: form, act)
+
+
+@never_cache
+@desk_member(DESK)
+@require_POST
+def dnd_remove(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    return _act(
+        request,
+        code,
+        "dnd_remove",
+        _plain(request),
+        lambda ws, row, d: referrals.remove_do_not_disclose(ws, row, number),
+    )
+
+
+def _partner(ws: services.Workspace, code: str) -> Any:
+    """Raises:
+    BadInput: no such partner (a form error: the case itself was found).
+    """
+    try:
+        return referrals.get_partner(ws, code)
+    except NotFound as error:
+        raise BadInput(error.message) from None
+
+
+@never_cache
+@desk_member(DESK)
+@require_POST
+@sensitive_post_parameters()
+@sensitive_variables("made", "link")
+def refer(request: HttpRequest, code: str) -> HttpResponse:
+    """Refers the case; the one-time token and link are shown once, on this response."""
+    ws = views._ws(request)
+    row = views._case(ws, code)
+    form = case_forms.ReferralForm(request.POST, partners=_partner_choices(ws))
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            partner = _partner(ws, d["partner"])
+            made = referrals.refer(
+                ws,
+                row,
+                partner,
+                d["share"],
+                consent=referrals.Consent(
+                    how=d["consent_how"], on=d["consent_on"], note=d["consent_note"]
+                ),
+                expires_on=d["expires_on"],
+                contact=d["contact"] - 1,
+            )
+        except NotFound:
+            raise Http404 from None
+        except (BadInput, Conflict) as error:
+            case_forms.add_service_error(form, error, form.ERRORS)
+        else:
+            link = request.build_absolute_uri(reverse("referrals:fetch", args=[made.token]))
+            return render(
+                request,
+                "casework/referral_made.html",
+                {
+                    "code": row.code,
+                    "referral": made.referral.code,
+                    "partner": partner.code,
+                    "expires_on": made.referral.expires_on,
+                    "token": made.token,
+                    "link": link,
+                    **views._nav(ws),
+                },
+            )
+    return views._case_page(request, ws, row, given={"refer": form}, status=400)
+
+
+@never_cache
+@desk_member(DESK)
+@require_POST
+def referral_revoke(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    return _act(
+        request,
+        code,
+        "revoke",
+        _plain(request),
+        lambda ws, row, d: referrals.revoke_referral(ws, row, number),
+    )
+
+
+# --- Coordinators' pages: partners and the ledger -------------------------------------------
+
+
+def _partners_page(
+    request: HttpRequest,
+    ws: services.Workspace,
+    *,
+    form: forms.Form | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "casework/partners.html",
+        {
+            "partners": referrals.partners(ws),
+            "form": form or case_forms.PartnerForm(),
+            "error": error,
+            **views._nav(ws),
+        },
+        status=status,
+    )
+
+
+@never_cache
+@desk_member(DESK)
+@require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()
+@sensitive_variables("form")
+def partners(request: HttpRequest) -> HttpResponse:
+    """The partner organisations: listed for a coordinator, who adds them here."""
+    ws = views._coordinator(request)
+    if request.method != "POST":
+        return _partners_page(request, ws)
+    form = case_forms.PartnerForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            referrals.add_partner(ws, d["name"], d["recipient"], contacts=form.contact_lines())
+        except (BadInput, services.NoAccess) as error:
+            case_forms.add_service_error(form, error, form.ERRORS)  # type: ignore[arg-type]
+        else:
+            return redirect("casework:partners")
+    return _partners_page(request, ws, form=form, status=400)
+
+
+@never_cache
+@desk_member(DESK)
+@require_POST
+def partner_retire(request: HttpRequest, code: str) -> HttpResponse:
+    ws = views._coordinator(request)
+    try:
+        referrals.retire_partner(ws, referrals.get_partner(ws, code))
+    except NotFound:
+        raise Http404 from None
+    except services.NoAccess as error:
+        return _partners_page(request, ws, error=error.message, status=400)
+    return redirect("casework:partners")
+
+
+def _year(request: HttpRequest) -> tuple[case_forms.LedgerForm, int | None]:
+    form = case_forms.LedgerForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        return form, form.cleaned_data["year"]
+    return form, None
+
+
+@never_cache
+@desk_member(DESK)
+@require_GET
+def ledger_page(request: HttpRequest) -> HttpResponse:
+    """The desk's costs by month, currency and category (plaintext columns only)."""
+    ws = views._coordinator(request)
+    form, year = _year(request)
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    rows = ledger.with_totals(ledger.report(ws, year)) if status == 200 else []
+    query = f"?year={year}" if year else ""
+    return render(
+        request,
+        "casework/ledger.html",
+        {"form": form, "rows": rows, "year": year, "query": query, **views._nav(ws)},
+        status=status,
+    )
+
+
+@never_cache
+@desk_member(DESK)
+@require_GET
+def ledger_csv(request: HttpRequest) -> HttpResponse:
+    """The same totals as a CSV download, for a grant report."""
+    ws = views._coordinator(request)
+    form, year = _year(request)
+    if form.is_bound and not form.is_valid():
+        return render(
+            request,
+            "casework/ledger.html",
+            {"form": form, "rows": [], "year": None, "query": "", **views._nav(ws)},
+            status=400,
+        )
+    response = HttpResponse(ledger.report_csv(ws, year), content_type="text/csv")
+    name = f"casework-costs-{year or 'all'}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

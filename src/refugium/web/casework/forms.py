@@ -496,3 +496,148 @@ class CostForm(PageForm):
 
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [(c, c) for c in CATEGORIES]
+
+
+# --- Do-not-disclose, referrals, partners, the ledger (issue 9) -----------------------------
+
+REFERRAL_FIELD_LABELS = {
+    "risk": _("Risk"),
+    "needs": _("Needs"),
+    "stage": _("Stage"),
+    "name": _("Name or pseudonym"),
+    "contact": _("One contact"),
+}
+CONSENT_LABELS = {
+    "in_person": _("In person"),
+    "call": _("On a call"),
+    "message": _("By message"),
+    "written": _("In writing"),
+}
+
+
+def _contact_lines(text: str) -> list[tuple[str, str | None]]:
+    return [(line.strip(), None) for line in text.splitlines() if line.strip()]
+
+
+class DoNotDiscloseForm(PageForm):
+    PREFIX = "dnd"
+    kind = forms.ChoiceField(label=_("Who they are"))
+    name = forms.CharField(
+        label=_("Name"), required=False, max_length=400, widget=forms.TextInput(attrs=TEXT)
+    )
+    contacts = forms.CharField(
+        label=_("Contacts"),
+        required=False,
+        widget=_area(3),
+        help_text=_("One per line: phone numbers, Telegram usernames, e-mail addresses."),
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=_area())
+    ERRORS = {
+        "a do-not-disclose entry needs": "name",
+        "name": "name",
+        "contact": "contacts",
+        "more than": "contacts",
+        "note": "note",
+        "no kind": "kind",
+        "not a": "contacts",
+        "a ": "contacts",
+        "an ": "contacts",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from refugium.web.casework.models import DoNotDisclose
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = DoNotDisclose.Kind.choices
+
+    def contact_lines(self) -> list[tuple[str, str | None]]:
+        return _contact_lines(self.cleaned_data["contacts"])
+
+
+class ReferralForm(PageForm):
+    PREFIX = "refer"
+    partner = forms.ChoiceField(label=_("Partner organisation"))
+    share = forms.MultipleChoiceField(
+        label=_("What the partner receives"),
+        choices=list(REFERRAL_FIELD_LABELS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The location, flags, notes and the do-not-disclose list never leave."),
+    )
+    contact = forms.IntegerField(
+        label=_("Which contact (1 is the first)"),
+        min_value=1,
+        initial=1,
+        help_text=_("Only if the partner receives one contact."),
+    )
+    consent_how = forms.ChoiceField(
+        label=_("How the person consented"), choices=list(CONSENT_LABELS.items())
+    )
+    consent_on = forms.DateField(
+        label=_("Consented on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    consent_note = forms.CharField(
+        label=_("What they agreed to, in their words"), required=False, widget=_area()
+    )
+    expires_on = forms.DateField(
+        label=_("Expires on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("At most 30 days ahead (the default)."),
+    )
+    ERRORS = {
+        "no field": "share",
+        "choose the fields": "share",
+        "no consent": "consent_how",
+        "no way of consent": "consent_how",
+        "consent cannot": "consent_on",
+        "a referral cannot expire": "expires_on",
+        "a referral expires": "expires_on",
+        "the case has no contact": "contact",
+        "a contact": "contact",
+        "note": "consent_note",
+        "P-": "partner",
+        "no partner": "partner",
+    }
+
+    def __init__(self, *args: Any, partners: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].choices = partners
+
+
+class PartnerForm(PageForm):
+    PREFIX = "partner"
+    name = forms.CharField(
+        label=_("Organisation"), max_length=400, widget=forms.TextInput(attrs=TEXT)
+    )
+    recipient = forms.CharField(
+        label=_("Their age public key"),
+        max_length=200,
+        widget=forms.TextInput(attrs=TEXT),
+        help_text=_(
+            "One line starting with age1, as age-keygen prints it. Never their secret key."
+        ),
+    )
+    contacts = forms.CharField(
+        label=_("Contacts"),
+        required=False,
+        widget=_area(3),
+        help_text=_("One per line. Checked against each case's do-not-disclose list."),
+    )
+    ERRORS = {
+        "a partner needs a name": "name",
+        "name": "name",
+        "not an age recipient": "recipient",
+        "contact": "contacts",
+        "not a": "contacts",
+        "a ": "contacts",
+        "an ": "contacts",
+    }
+
+    def contact_lines(self) -> list[tuple[str, str | None]]:
+        return _contact_lines(self.cleaned_data["contacts"])
+
+
+class LedgerForm(PageForm):
+    PREFIX = "ledger"
+    year = forms.IntegerField(label=_("Year"), required=False, min_value=1900, max_value=9999)
+    ERRORS = {"a report's year": "year"}

@@ -15,6 +15,10 @@ urlpatterns = [
     path("alerts/", case_parts.alerts, name="alerts"),
     path("alerts/<int:number>/acknowledge/", case_parts.alert_acknowledge, name="alert_ack"),
     path("alerts/<int:number>/resolve/", case_parts.alert_resolve, name="alert_resolve"),
+    path("partners/", case_parts.partners, name="partners"),
+    path("partners/<str:code>/retire/", case_parts.partner_retire, name="partner_retire"),
+    path("ledger/", case_parts.ledger_page, name="ledger"),
+    path("ledger/costs.csv", case_parts.ledger_csv, name="ledger_csv"),
     path("<str:code>/", views.case, name="case"),
     path("<str:code>/attest/", views.attest, name="attest"),
     path("<str:code>/stage/", views.stage, name="stage"),
@@ -38,4 +42,16 @@ urlpatterns = [
     ),
     path("<str:code>/costs/add/", case_parts.cost_add, name="cost_add"),
     path("<str:code>/costs/<int:number>/delete/", case_parts.cost_delete, name="cost_delete"),
+    path("<str:code>/do-not-disclose/add/", case_parts.dnd_add, name="dnd_add"),
+    path(
+        "<str:code>/do-not-disclose/<int:number>/remove/",
+        case_parts.dnd_remove,
+        name="dnd_remove",
+    ),
+    path("<str:code>/referrals/add/", case_parts.refer, name="refer"),
+    path(
+        "<str:code>/referrals/<int:number>/revoke/",
+        case_parts.referral_revoke,
+        name="referral_revoke",
+    ),
 ]

@@ -49,13 +49,16 @@ CASE_SECTIONS = [
     "casework/case/_verification.html",
     "casework/case/_stage.html",
     "casework/case/_assignees.html",
-    # The location compartment, check-ins, tasks, notes, documents, costs (``case_parts``).
+    # Location, check-ins, tasks, notes, documents, costs, do-not-disclose, referrals: their
+    # views, forms and context are in ``case_parts``.
     "casework/case/_location.html",
     "casework/case/_checkins.html",
     "casework/case/_tasks.html",
     "casework/case/_notes.html",
     "casework/case/_documents.html",
     "casework/case/_costs.html",
+    "casework/case/_disclosure.html",
+    "casework/case/_referrals.html",
 ]
 """The case page, top to bottom: one include each, reading ``view`` and ``forms``."""
 ANCHORS = {"clear": "flags", "assign": "assignees", "unassign": "assignees"}

@@ -455,3 +455,20 @@ def test_what_the_new_forms_were_sent_never_reaches_the_database_files(data_dir:
     ]
     hits = [s for s in secrets for form in written_forms(s) if form in seized]
     assert hits == []
+
+
+def test_moving_on_destroys_the_compartment_and_shows_its_tombstone(
+    admin: Client, rita: Client
+) -> None:
+    _case_with_owner(admin, rita)
+    for signal, channel in (("referee", "signal: zarema"), ("callback", "+7 928 000 11 22")):
+        admin.post("/casework/C-0001/attest/", {"signal": signal, "channel": channel})
+    assert admin.post("/casework/C-0001/stage/", {"stage": "safe"}).status_code == 302
+    assert _fill(rita).status_code == 302  # type: ignore[attr-defined]
+    rita.post("/casework/C-0001/location/reveal/", {"reason": REASON, "minutes": 5})
+    assert "PAGE-ADDRESS-MARK" in _text(rita.get("/casework/C-0001/"))
+    assert admin.post("/casework/C-0001/stage/", {"stage": "exit"}).status_code == 302
+    page = _text(rita.get("/casework/C-0001/"))
+    assert "PAGE-ADDRESS-MARK" not in page
+    assert "safe / Kabardino-Balkaria" in page
+    assert LocationCompartment.objects.get().destroyed_on is not None

@@ -586,7 +586,7 @@ def partners(request: HttpRequest) -> HttpResponse:
         try:
             referrals.add_partner(ws, d["name"], d["recipient"], contacts=form.contact_lines())
         except (BadInput, services.NoAccess) as error:
-            case_forms.add_service_error(form, error, form.ERRORS)  # type: ignore[arg-type]
+            case_forms.add_service_error(form, error, form.ERRORS)
         else:
             return redirect("casework:partners")
     return _partners_page(request, ws, form=form, status=400)

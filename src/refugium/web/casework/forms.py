@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refugium.casework.stages import TRANSITIONS
 from refugium.casework.verification import checklist
-from refugium.errors import BadInput
+from refugium.errors import RefugiumError
 from refugium.web.casework import cases
 from refugium.web.casework.models import Assignment, Case, WatchlistEntry
 
@@ -44,7 +44,7 @@ STAGE_LABELS = {
 TEXT = {"autocomplete": "off", "spellcheck": "false"}
 
 
-def add_service_error(form: forms.Form, error: BadInput, prefixes: dict[str, str]) -> None:
+def add_service_error(form: forms.Form, error: RefugiumError, prefixes: dict[str, str]) -> None:
     """Puts a service's error beside the field its message starts with (``"contact 2: …"``
     goes to ``contacts`` when ``prefixes`` maps ``"contact"`` to it), else above the form."""
     for prefix, name in prefixes.items():

@@ -472,3 +472,21 @@ def test_moving_on_destroys_the_compartment_and_shows_its_tombstone(
     assert "PAGE-ADDRESS-MARK" not in page
     assert "safe / Kabardino-Balkaria" in page
     assert LocationCompartment.objects.get().destroyed_on is not None
+
+
+def test_an_open_flag_or_another_assignee_is_refused_beside_the_form(
+    admin: Client, rita: Client
+) -> None:
+    _case_with_owner(admin, rita)
+    _fill(rita)
+    assert 'id="reveal-form"' not in _text(admin.get("/casework/C-0001/"))  # not the owner
+    admin.post("/casework/C-0001/flag/", {"reason": "urgency", "note": "pushes hard"})
+    refused = rita.post("/casework/C-0001/location/reveal/", {"reason": REASON, "minutes": 5})
+    assert refused.status_code == 400
+    assert "C-0001 has 1 open provocation flag(s): no reveal" in _text(refused)
+    assert "PAGE-ADDRESS-MARK" not in _text(refused)
+    assert LocationReveal.objects.count() == 0
+    handed = admin.post("/casework/C-0001/location/hand-over/", {"user": "admin"})
+    assert handed.status_code == 400
+    assert "only the logistics owner of C-0001 (rita) holds its location" in _text(handed)
+    assert Assignment.objects.get(user__username="rita").role == "logistics"

@@ -101,6 +101,7 @@ def test_a_referral_shows_its_link_once_and_opens_for_the_partner(
     assert token not in case_page
     assert "R-0001" in case_page
     assert "waiting" in case_page
+    assert "On a call, " in case_page
     partner = Client()
     assert partner.get(f"/referrals/{token}/").status_code == 200
     fetched = partner.post(f"/referrals/{token}/")

@@ -91,20 +91,20 @@ def forms_for(ws: services.Workspace, case: Case) -> dict[str, forms.Form]:
             case=case, owner=holder.user.username if holder else None
         ),
         "checkin": case_forms.CheckinEnrolForm(),
-        "stop": case_forms.StopForm(),
+        "stop": case_forms.ButtonForm(),
         "task": case_forms.TaskForm(case=case, initial={"owner": ws.actor}),
-        "task_done": case_forms.StopForm(),
+        "task_done": case_forms.ButtonForm(),
         "note": case_forms.NoteForm(),
         "document": case_forms.DocumentForm(),
-        "detach": case_forms.StopForm(),
+        "detach": case_forms.ButtonForm(),
         "cost": case_forms.CostForm(),
-        "cost_delete": case_forms.StopForm(),
+        "cost_delete": case_forms.ButtonForm(),
         "dnd": case_forms.DoNotDiscloseForm(),
-        "dnd_remove": case_forms.StopForm(),
+        "dnd_remove": case_forms.ButtonForm(),
         "refer": case_forms.ReferralForm(
             partners=_partner_choices(ws), initial={"consent_on": timezone.localdate()}
         ),
-        "revoke": case_forms.StopForm(),
+        "revoke": case_forms.ButtonForm(),
     }
 
 
@@ -113,7 +113,7 @@ def _partner_choices(ws: services.Workspace) -> list[tuple[str, str]]:
     return [(p.code, f"{p.code} · {p.name}") for p in referrals.partners(ws) if p.active]
 
 
-@sensitive_variables("shown")
+@sensitive_variables()
 def context(ws: services.Workspace, case: Case) -> dict[str, Any]:
     """What the parts' includes read: each service decrypts (and audits) its own part."""
     schedule = CheckinSchedule.objects.filter(case=case, active=True).first()
@@ -128,9 +128,16 @@ def context(ws: services.Workspace, case: Case) -> dict[str, Any]:
         "documents": tasks.documents_of(ws, case),
         "costs": ledger.costs_of(ws, case),
         "disclosure": referrals.do_not_disclose(ws, case),
-        # The revoke form's address takes the referral's number (its code is ``R-0005``).
-        "referrals": [(int(r.code.rsplit("-", 1)[1]), r) for r in referrals.referrals_of(ws, case)],
-        "consent_labels": case_forms.CONSENT_LABELS,
+        # (number, referral, how the person consented): the revoke form's address takes the
+        # referral's number (its code is ``R-0005``).
+        "referrals": [
+            (
+                int(r.code.rsplit("-", 1)[1]),
+                r,
+                case_forms.CONSENT_LABELS.get(r.consent.how, r.consent.how),
+            )
+            for r in referrals.referrals_of(ws, case)
+        ],
     }
 
 
@@ -162,7 +169,7 @@ def _act(
 
 
 def _plain(request: HttpRequest) -> Callable[[services.Workspace, Case], forms.Form]:
-    return lambda ws, row: case_forms.StopForm(request.POST)
+    return lambda ws, row: case_forms.ButtonForm(request.POST)
 
 
 # --- Location -------------------------------------------------------------------------------

@@ -417,10 +417,11 @@ class CheckinEnrolForm(PageForm):
     }
 
 
-class StopForm(PageForm):
-    """No field: the case is in the URL; the form carries the CSRF token."""
+class ButtonForm(PageForm):
+    """No field: a button whose address names the case and the row (stop the check-ins,
+    mark task 3 done, delete cost 2); the form carries the CSRF token."""
 
-    PREFIX = "stop"
+    PREFIX = "button"
 
 
 class TaskForm(PageForm):

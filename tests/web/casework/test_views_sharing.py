@@ -74,6 +74,7 @@ def test_the_do_not_disclose_list_is_added_to_listed_and_removed(admin: Client) 
     assert added["Location"] == "/casework/C-0001/#disclosure"
     page = _text(admin.get("/casework/C-0001/"))
     assert "DND-NAME-MARK" in page
+    assert "<strong>Relative</strong>" in page
     assert "+7 928 111 22 33 (phone)" in page
     number = DoNotDisclose.objects.get().pk
     empty = admin.post("/casework/C-0001/do-not-disclose/add/", {"kind": "relative"})

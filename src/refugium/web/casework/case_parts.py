@@ -52,7 +52,7 @@ from refugium.web.casework import (
     views,
 )
 from refugium.web.casework import forms as case_forms
-from refugium.web.casework.models import Case, CheckinSchedule
+from refugium.web.casework.models import Case, CheckinSchedule, DoNotDisclose
 
 DESK = views.DESK
 
@@ -127,7 +127,10 @@ def context(ws: services.Workspace, case: Case) -> dict[str, Any]:
         "notes": tasks.notes_of(ws, case),
         "documents": tasks.documents_of(ws, case),
         "costs": ledger.costs_of(ws, case),
-        "disclosure": referrals.do_not_disclose(ws, case),
+        # (entry, who they are in words)
+        "disclosure": [
+            (e, DoNotDisclose.Kind(e.kind).label) for e in referrals.do_not_disclose(ws, case)
+        ],
         # (number, referral, how the person consented): the revoke form's address takes the
         # referral's number (its code is ``R-0005``).
         "referrals": [

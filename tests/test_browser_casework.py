@@ -6,7 +6,14 @@ gate with the gate's own message, records a second signal over another channel, 
 colleague, raises a flag by hand; the colleague, who got a 404 for the case before being
 assigned, sees the notice, clears both flags; the caseworker moves the case to safety.
 JavaScript is off; every page is checked for unlabelled controls and width (desktop and
-phone). Screenshots go to tests/artifacts/casework-*.png for review."""
+phone). Then the rest of the day: rita, the case's logistics owner, fills its location
+compartment, is refused a reveal without a reason and reveals with one (the page is no-store;
+admin sees only the mask, the reveal and its reason); the case moves on to exit and the
+compartment leaves a tombstone; admin enrols the person in check-ins and reads the code once;
+the person, on a phone with JavaScript off, checks in with the duress answer; the escalation
+pass runs (`refugium checkins run`) and admin sees the alert at the top tier on the alerts
+page, acknowledges it and resolves it. Screenshots go to tests/artifacts/casework-*.png for
+review."""
 
 from __future__ import annotations
 
@@ -27,6 +34,11 @@ RITA_PASS = "browser casework rita passphrase"
 CONTACT = "+7 (928) 555-12-34"
 REASON = "Seized with a detainee's phone (synthetic)"
 NAME = "Аслан Синтетический"
+ADDRESS = "ул. Синтетическая 7, кв. 3 (synthetic)"
+REGION = "North Caucasus (synthetic)"
+WHY = "booking the bus to the border (synthetic)"
+NORMAL = "the apricots are ripe"
+DURESS = "the river is cold"
 
 
 def _setup(data: Path) -> tuple[str, str]:
@@ -173,8 +185,9 @@ def test_a_caseworkers_day_in_chromium(tmp_path: Path) -> None:
         # 5. admin assigns rita and raises a flag by hand; rita sees the notice.
         desk.goto(f"{base}/casework/C-0001/")
         desk.select_option("#assign_user", "rita")
+        desk.select_option("#assign_role", "logistics")  # she will hold the location
         _send(desk, "#assign-form button[type=submit]")
-        assert "rita (caseworker)" in desk.inner_text("#assignees")
+        assert "rita (logistics)" in desk.inner_text("#assignees")
         desk.click("#flag summary")  # no script: <details> opens without it
         desk.select_option("#flag_reason", "meet_in_person")
         desk.fill("#flag_note", "insists on a cafe in Grozny (synthetic)")
@@ -215,11 +228,98 @@ def test_a_caseworkers_day_in_chromium(tmp_path: Path) -> None:
         assert desk.inner_text("#check-result") == f"flag: {REASON}"
         shot("watchlist", again=False)
 
+        # 8. rita, the logistics owner, fills the safe compartment: masked until a reveal.
+        colleague.goto(f"{base}/casework/C-0001/")
+        colleague.click("#fill summary")
+        colleague.select_option("#fill_stage", "safe")
+        colleague.fill("#fill_region", REGION)
+        colleague.fill("#fill_address", ADDRESS)
+        assert _send(colleague, "#fill-form button[type=submit]").status == 200
+        assert ADDRESS not in colleague.content()
+        assert "••••••" in colleague.inner_text("#compartments")
+        refused = _send(colleague, "#reveal-form button[type=submit]")  # no reason given
+        assert refused.status == 400
+        assert colleague.inner_text("#reveal-form .errors").startswith("a reveal needs a reason")
+        assert ADDRESS not in colleague.content()
+        colleague.fill("#reveal_reason", WHY)
+        revealed = _send(colleague, "#reveal-form button[type=submit]")
+        assert revealed.status == 200
+        assert "no-store" in revealed.headers["cache-control"]
+        assert ADDRESS in colleague.inner_text("#compartments")
+        assert colleague.locator("#revealed").count() == 1
+        _check(colleague)
+        screenshot(colleague, f"casework-{shots + 1:02d}-revealed-desktop")
+        shots += 1
+
+        # admin, told of the reveal, reads its reason but only the mask.
+        desk.goto(f"{base}/casework/")
+        assert "rita revealed the location of C-0001" in desk.inner_text("#notices")
+        desk.goto(f"{base}/casework/C-0001/")
+        assert ADDRESS not in desk.content()
+        assert WHY in desk.inner_text("#reveals")
+
+        # 9. The case moves on to exit: the safe compartment is destroyed, a tombstone stays.
+        assert _stage(desk, "exit").status == 200
+        assert "safe → exit" in desk.inner_text("#transitions")
+        assert f"safe / {REGION}" in desk.inner_text("#tombstones")
+        shot("location-tombstone")
+
+        # 10. admin enrols the person in check-ins; the code is shown on this page only.
+        desk.click("#checkin summary")
+        desk.fill("#checkin_every", "24")
+        desk.fill("#checkin_grace", "60")
+        desk.fill("#checkin_normal_answer", NORMAL)
+        desk.fill("#checkin_duress_answer", DURESS)
+        enrolled = _send(desk, "#checkin-form button[type=submit]")
+        assert enrolled.status == 200
+        checkin_code = desk.inner_text("#checkin-code").strip()
+        assert re.fullmatch(r"[\d ]{16,19}", checkin_code), checkin_code
+        assert checkin_code.replace(" ", "") not in desk.url
+        shot("checkin-code", again=False)  # a second GET of a POST's address: no
+        desk.goto(f"{base}/casework/C-0001/")
+        assert "every 24 h, with 60 min of grace" in desk.inner_text("#checkins")
+        assert checkin_code not in desk.content()
+
+        # 11. The person, on a phone with JavaScript off, answers with the duress answer.
+        person = phone_context(browser).new_page()
+        person.goto(f"{base}/checkin/")
+        person.fill("#id_code", checkin_code)
+        person.fill("#id_answer", DURESS)
+        assert _send(person, "button[type=submit]").status == 200
+        assert person.inner_text("h1") == "Received"  # the same reply for every answer
+        _check(person)
+        screenshot(person, f"casework-{shots + 1:02d}-checkin-phone")
+        shots += 1
+        person.context.close()
+
+        # 12. The escalation pass runs; admin sees the alert at the top tier and acts on it.
+        ran = refugium(data, "checkins", "run")
+        assert ran.returncode == 0, ran.stderr
+        desk.goto(f"{base}/casework/")
+        assert desk.inner_text("#alert-count") == "1 open check-in alert"
+        _send(desk, "#alert-count a")
+        assert desk.url == f"{base}/casework/alerts/"
+        cells = desk.locator("#alerts tbody tr").first.inner_text().split("\t")
+        assert cells[1:3] == ["C-0001", "Duress answer"], cells
+        assert cells[4] == "3", cells  # a duress answer goes straight to the top tier
+        shot("alert")
+        _send(desk, "#alerts button:text-is('Acknowledge alert 1')")
+        assert "admin" in desk.locator("#alerts tbody tr").first.inner_text()
+        _send(desk, "#alerts button:text-is('Resolve alert 1')")
+        assert desk.inner_text("#alerts tbody") == "No open alert."
+        desk.goto(f"{base}/casework/")
+        assert desk.inner_text("#alert-count") == "0 open check-in alerts"
+
     verified = refugium(data, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
     entries = _audit(data)
     assert ("admin", "casework.stage", "case", "C-0001") in entries
     assert ("rita", "casework.flag_clear", "case", "C-0001") in entries
+    for action in ("casework.location_fill", "casework.reveal", "casework.location_view"):
+        assert ("rita", action, "case", "C-0001") in entries
+    for action in ("casework.checkin_enrol", "casework.checkin_ack", "casework.checkin_resolve"):
+        assert ("admin", action, "case", "C-0001") in entries
     log = (data / "audit.jsonl").read_text(encoding="utf-8")
-    for secret in ("9285551234", "Аслан", "zarema", "asker_synthetic", "Grozny"):
+    for secret in ("9285551234", "Аслан", "zarema", "asker_synthetic", "Grozny", "Синтетическая",
+                   "border", "apricots", "river"):  # fmt: skip
         assert secret not in log

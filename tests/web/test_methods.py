@@ -57,8 +57,8 @@ def test_get_changes_nothing_anywhere(client: Client, login, code, data_dir):  #
     before = _counts()
     audit_before = data_dir.audit_log.read_bytes()
     for name, pattern in _patterns(get_resolver()):
-        if name in {"desk:submission", "desk:download"}:
-            continue  # reading writes an audit entry by design (issue 4)
+        if name in {"desk:submission", "desk:download", "casework:ledger", "casework:ledger_csv"}:
+            continue  # reading writes an audit entry by design (issues 4 and 9)
         client.get(_url(name, pattern, code))
     assert _counts() == before
     assert data_dir.audit_log.read_bytes() == audit_before

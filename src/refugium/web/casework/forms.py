@@ -13,11 +13,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from refugium.casework.stages import TRANSITIONS
 from refugium.casework.verification import checklist
-from refugium.errors import BadInput
+from refugium.errors import RefugiumError
 from refugium.web.casework import cases
 from refugium.web.casework.models import Assignment, Case, WatchlistEntry
 
@@ -43,7 +44,7 @@ STAGE_LABELS = {
 TEXT = {"autocomplete": "off", "spellcheck": "false"}
 
 
-def add_service_error(form: forms.Form, error: BadInput, prefixes: dict[str, str]) -> None:
+def add_service_error(form: forms.Form, error: RefugiumError, prefixes: dict[str, str]) -> None:
     """Puts a service's error beside the field its message starts with (``"contact 2: …"``
     goes to ``contacts`` when ``prefixes`` maps ``"contact"`` to it), else above the form."""
     for prefix, name in prefixes.items():
@@ -288,3 +289,356 @@ class WatchlistCheckForm(PageForm):
         "a ": "identifier",
         "an ": "identifier",
     }
+
+
+# --- The case's further parts (issue 9: location, check-ins, tasks, notes, documents, costs) --
+
+
+def _assignees(case: Case) -> list[tuple[str, str]]:
+    return [
+        (a.user.username, a.user.username)
+        for a in Assignment.objects.filter(case=case).select_related("user").order_by("pk")
+    ]
+
+
+def _area(rows: int = 2) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, **TEXT})
+
+
+class LocationFillForm(PageForm):
+    """The logistics owner's compartment. ``location.fill`` checks every value again."""
+
+    PREFIX = "fill"
+    stage = forms.ChoiceField(label=_("Compartment"))
+    region = forms.CharField(
+        label=_("Region"),
+        max_length=200,
+        widget=forms.TextInput(attrs=TEXT),
+        help_text=_(
+            "Coarse: a country or a federal district. It outlives the compartment in its "
+            "tombstone and every assignee reads it."
+        ),
+    )
+    address = forms.CharField(label=_("Address"), required=False, widget=_area())
+    route = forms.CharField(label=_("Route"), required=False, widget=_area())
+    tickets = forms.CharField(label=_("Tickets"), required=False, widget=_area())
+    dates = forms.CharField(label=_("Dates"), required=False, widget=_area())
+    notes = forms.CharField(label=_("Notes"), required=False, widget=_area())
+    ERRORS = {
+        "a region": "region",
+        "region": "region",
+        "address": "address",
+        "route": "route",
+        "tickets": "tickets",
+        "dates": "dates",
+        "notes": "notes",
+        "no location compartment": "stage",
+    }
+
+    def __init__(self, *args: Any, stages: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].choices = [(s, STAGE_LABELS.get(s, s)) for s in stages]
+
+
+class RevealForm(PageForm):
+    """A reveal: the reason is checked by ``location.reveal`` (its message, not Django's)."""
+
+    PREFIX = "reveal"
+    reason = forms.CharField(
+        label=_("Why the location is needed now"),
+        required=False,
+        max_length=4000,
+        widget=_area(),
+        help_text=_(
+            "Stored encrypted; every assignee of the case can read it, and a second "
+            "person is told at once."
+        ),
+    )
+    minutes = forms.IntegerField(label=_("For how many minutes"), min_value=1)
+    ERRORS = {
+        "a reveal needs a reason": "reason",
+        "reason": "reason",
+        "a reveal lasts": "minutes",
+    }
+
+    def __init__(self, *args: Any, default: int, most: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["minutes"].initial = default
+        self.fields["minutes"].max_value = most
+        self.fields["minutes"].validators.append(MaxValueValidator(most))
+        self.fields["minutes"].widget.attrs["max"] = most
+
+
+class HandOverForm(PageForm):
+    PREFIX = "handover"
+    user = forms.ChoiceField(label=_("New logistics owner"))
+
+    def __init__(self, *args: Any, case: Case, owner: str | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = [c for c in _assignees(case) if c[0] != owner]
+
+
+class CheckinEnrolForm(PageForm):
+    """A check-in schedule. The answers are password fields: never rendered back."""
+
+    PREFIX = "checkin"
+    every = forms.IntegerField(
+        label=_("Check in every (hours)"),
+        min_value=1,
+        max_value=31 * 24,
+        initial=24,
+    )
+    grace = forms.IntegerField(
+        label=_("Grace after a missed check-in (minutes)"),
+        min_value=0,
+        max_value=7 * 24 * 60,
+        initial=60,
+    )
+    normal_answer = forms.CharField(
+        label=_("Normal answer"),
+        max_length=4000,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=False),
+        help_text=_("What the person answers when all is well, agreed with them in person."),
+    )
+    duress_answer = forms.CharField(
+        label=_("Duress answer"),
+        max_length=4000,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=False),
+        help_text=_("What they answer when forced: it looks received to whoever forces them."),
+    )
+    ERRORS = {
+        "the check-in period": "every",
+        "the grace period": "grace",
+        "the duress answer": "duress_answer",
+        "the normal and duress": "duress_answer",
+        "the normal answer": "normal_answer",
+    }
+
+
+class ButtonForm(PageForm):
+    """No field: a button whose address names the case and the row (stop the check-ins,
+    mark task 3 done, delete cost 2); the form carries the CSRF token."""
+
+    PREFIX = "button"
+
+
+class TaskForm(PageForm):
+    PREFIX = "task"
+    title = forms.CharField(label=_("Task"), max_length=400, widget=forms.TextInput(attrs=TEXT))
+    due_on = forms.DateField(
+        label=_("Due on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    owner = forms.ChoiceField(label=_("Owner"))
+    details = forms.CharField(label=_("Details"), required=False, widget=_area())
+    ERRORS = {
+        "title": "title",
+        "a task's due day": "due_on",
+        "a task cannot be due": "due_on",
+        "details": "details",
+        "owner": "owner",
+    }
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = _assignees(case)
+
+
+class NoteForm(PageForm):
+    PREFIX = "note"
+    text = forms.CharField(label=_("Note"), required=False, widget=_area(4))
+    ERRORS = {"note": "text"}
+
+
+class DocumentForm(PageForm):
+    PREFIX = "document"
+    item = forms.CharField(
+        label=_("Vault item code"),
+        max_length=40,
+        widget=forms.TextInput(attrs=TEXT),
+        help_text=_("The code of an item in the casework desk's evidence vault."),
+    )
+    label = forms.CharField(
+        label=_("Label"), required=False, max_length=400, widget=forms.TextInput(attrs=TEXT)
+    )
+    ERRORS = {"no document": "item", "label": "label"}
+
+
+class CostForm(PageForm):
+    PREFIX = "cost"
+    spent_on = forms.DateField(
+        label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    category = forms.ChoiceField(label=_("Category"))
+    amount = forms.CharField(
+        label=_("Amount"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", **TEXT}),
+        help_text=_("As written: 12.50, 12,5 or 1 200."),
+    )
+    currency = forms.CharField(
+        label=_("Currency"), max_length=3, initial="EUR", widget=forms.TextInput(attrs=TEXT)
+    )
+    description = forms.CharField(label=_("What for"), required=False, widget=_area())
+    ERRORS = {
+        "a cost is recorded": "spent_on",
+        "the day": "spent_on",
+        "no cost category": "category",
+        "a currency": "currency",
+        "'": "currency",
+        "description": "description",
+        "an amount": "amount",
+        "amount": "amount",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from refugium.casework.ledger import CATEGORIES
+
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [(c, c) for c in CATEGORIES]
+
+
+# --- Do-not-disclose, referrals, partners, the ledger (issue 9) -----------------------------
+
+REFERRAL_FIELD_LABELS = {
+    "risk": _("Risk"),
+    "needs": _("Needs"),
+    "stage": _("Stage"),
+    "name": _("Name or pseudonym"),
+    "contact": _("One contact"),
+}
+CONSENT_LABELS = {
+    "in_person": _("In person"),
+    "call": _("On a call"),
+    "message": _("By message"),
+    "written": _("In writing"),
+}
+
+
+def _contact_lines(text: str) -> list[tuple[str, str | None]]:
+    return [(line.strip(), None) for line in text.splitlines() if line.strip()]
+
+
+class DoNotDiscloseForm(PageForm):
+    PREFIX = "dnd"
+    kind = forms.ChoiceField(label=_("Who they are"))
+    name = forms.CharField(
+        label=_("Name"), required=False, max_length=400, widget=forms.TextInput(attrs=TEXT)
+    )
+    contacts = forms.CharField(
+        label=_("Contacts"),
+        required=False,
+        widget=_area(3),
+        help_text=_("One per line: phone numbers, Telegram usernames, e-mail addresses."),
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=_area())
+    ERRORS = {
+        "a do-not-disclose entry needs": "name",
+        "name": "name",
+        "contact": "contacts",
+        "more than": "contacts",
+        "note": "note",
+        "no kind": "kind",
+        "not a": "contacts",
+        "a ": "contacts",
+        "an ": "contacts",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from refugium.web.casework.models import DoNotDisclose
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = DoNotDisclose.Kind.choices
+
+    def contact_lines(self) -> list[tuple[str, str | None]]:
+        return _contact_lines(self.cleaned_data["contacts"])
+
+
+class ReferralForm(PageForm):
+    PREFIX = "refer"
+    partner = forms.ChoiceField(label=_("Partner organisation"))
+    share = forms.MultipleChoiceField(
+        label=_("What the partner receives"),
+        choices=list(REFERRAL_FIELD_LABELS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The location, flags, notes and the do-not-disclose list never leave."),
+    )
+    contact = forms.IntegerField(
+        label=_("Which contact (1 is the first)"),
+        min_value=1,
+        initial=1,
+        help_text=_("Only if the partner receives one contact."),
+    )
+    consent_how = forms.ChoiceField(
+        label=_("How the person consented"), choices=list(CONSENT_LABELS.items())
+    )
+    consent_on = forms.DateField(
+        label=_("Consented on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    consent_note = forms.CharField(
+        label=_("What they agreed to, in their words"), required=False, widget=_area()
+    )
+    expires_on = forms.DateField(
+        label=_("Expires on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("At most 30 days ahead (the default)."),
+    )
+    ERRORS = {
+        "no field": "share",
+        "choose the fields": "share",
+        "no consent": "consent_how",
+        "no way of consent": "consent_how",
+        "consent cannot": "consent_on",
+        "a referral cannot expire": "expires_on",
+        "a referral expires": "expires_on",
+        "the case has no contact": "contact",
+        "a contact": "contact",
+        "note": "consent_note",
+        "P-": "partner",
+        "no partner": "partner",
+    }
+
+    def __init__(self, *args: Any, partners: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].choices = partners
+
+
+class PartnerForm(PageForm):
+    PREFIX = "partner"
+    name = forms.CharField(
+        label=_("Organisation"), max_length=400, widget=forms.TextInput(attrs=TEXT)
+    )
+    recipient = forms.CharField(
+        label=_("Their age public key"),
+        max_length=200,
+        widget=forms.TextInput(attrs=TEXT),
+        help_text=_(
+            "One line starting with age1, as age-keygen prints it. Never their secret key."
+        ),
+    )
+    contacts = forms.CharField(
+        label=_("Contacts"),
+        required=False,
+        widget=_area(3),
+        help_text=_("One per line. Checked against each case's do-not-disclose list."),
+    )
+    ERRORS = {
+        "a partner needs a name": "name",
+        "name": "name",
+        "not an age recipient": "recipient",
+        "contact": "contacts",
+        "not a": "contacts",
+        "a ": "contacts",
+        "an ": "contacts",
+    }
+
+    def contact_lines(self) -> list[tuple[str, str | None]]:
+        return _contact_lines(self.cleaned_data["contacts"])
+
+
+class LedgerForm(PageForm):
+    PREFIX = "ledger"
+    year = forms.IntegerField(label=_("Year"), required=False, min_value=1900, max_value=9999)
+    ERRORS = {"a report's year": "year"}

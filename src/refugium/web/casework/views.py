@@ -49,6 +49,16 @@ CASE_SECTIONS = [
     "casework/case/_verification.html",
     "casework/case/_stage.html",
     "casework/case/_assignees.html",
+    # Location, check-ins, tasks, notes, documents, costs, do-not-disclose, referrals: their
+    # views, forms and context are in ``case_parts``.
+    "casework/case/_location.html",
+    "casework/case/_checkins.html",
+    "casework/case/_tasks.html",
+    "casework/case/_notes.html",
+    "casework/case/_documents.html",
+    "casework/case/_costs.html",
+    "casework/case/_disclosure.html",
+    "casework/case/_referrals.html",
 ]
 """The case page, top to bottom: one include each, reading ``view`` and ``forms``."""
 ANCHORS = {"clear": "flags", "assign": "assignees", "unassign": "assignees"}
@@ -106,10 +116,19 @@ def _home(
         }
         for case in mine
     ]
+    from refugium.web.casework import case_parts, tasks
+
     return render(
         request,
         "casework/home.html",
-        {"cases": rows, "notices": notices.unread(ws.user), "error": error, **_nav(ws)},
+        {
+            "cases": rows,
+            "notices": notices.unread(ws.user),
+            "error": error,
+            "open_alerts": case_parts.open_alert_count(ws),
+            "my_tasks": tasks.my_tasks(ws),
+            **_nav(ws),
+        },
         status=status,
     )
 
@@ -216,6 +235,9 @@ def _forms(ws: services.Workspace, case: Case, given: dict[str, forms.Form]) -> 
         "unassign": case_forms.UnassignForm(case=case),
         "clear": case_forms.ClearForm(),
     }
+    from refugium.web.casework import case_parts
+
+    made.update(case_parts.forms_for(ws, case))
     made.update(given)
     return made
 
@@ -231,7 +253,7 @@ def _gate(view: cases.CaseView) -> Any:
     )
 
 
-@sensitive_variables("view")
+@sensitive_variables("view", "parts")
 def _case_page(
     request: HttpRequest,
     ws: services.Workspace,
@@ -255,6 +277,9 @@ def _case_page(
         for flag in view.flags
     ]
     labels = {s.id: s.en for s in checklist().signals}
+    from refugium.web.casework import case_parts
+
+    parts = case_parts.context(ws, case)
     return render(
         request,
         "casework/case.html",
@@ -270,6 +295,7 @@ def _case_page(
             "stage_label": case_forms.STAGE_LABELS.get(view.stage, view.stage),
             "risk_label": Case.Risk(view.risk).label,
             "need_labels": [case_forms.NEED_LABELS[n] for n in view.needs],
+            **parts,
             **_nav(ws),
         },
         status=status,
@@ -305,7 +331,10 @@ def _act(
             case_forms.add_service_error(form, error, getattr(form, "ERRORS", {}))  # type: ignore[arg-type]
         else:
             if Assignment.objects.filter(case=case, user=ws.user).exists():
-                return redirect(case_url(case.code) + f"#{ANCHORS.get(name, name)}")
+                from refugium.web.casework.case_parts import ANCHORS as PARTS
+
+                anchor = ANCHORS.get(name) or PARTS.get(name, name)
+                return redirect(case_url(case.code) + f"#{anchor}")
             return redirect("casework:home")
     return _case_page(request, ws, case, given={name: form}, status=400)
 

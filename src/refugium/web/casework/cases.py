@@ -98,15 +98,23 @@ def _no_case(code: str) -> NotFound:
 
 
 def get_case(ws: Workspace, code: str) -> Case:
-    """The desk's case by its code (``C-0012``) or number, whether or not the actor may read
-    it: callers that show anything go through ``_held``.
+    """The desk's case by its code (``C-0012``) or number, for an assignee or a coordinator
+    (who may unassign from a case they cannot read); callers that show anything go through
+    ``_held`` too.
 
     Raises:
-        NotFound: no such case on this desk.
+        NotFound: no such case on this desk, or the actor is neither assigned to it nor a
+            coordinator (the same error, after the same queries).
     """
     shown, number = _canonical_code(code)
-    found = Case.objects.filter(desk=ws.desk, pk=number).first() if number else None
-    if found is None:
+    # The same three look-ups whether or not the case exists, and a refusal right here: a
+    # caseworker probing codes must not tell "exists, not mine" from "missing" by how long
+    # the 404 takes (the unassigned path used to go on to read assignments and wraps, the
+    # missing one stopped here). Number 0 is never a case (ids start at 1).
+    found = Case.objects.filter(desk=ws.desk, pk=number or 0).first()
+    assigned = Assignment.objects.filter(case_id=number or 0, user=ws.user).exists()
+    allowed = assigned or is_coordinator(ws.user)
+    if found is None or not allowed:
         raise _no_case(shown)
     return found
 

@@ -35,3 +35,35 @@ def test_the_docs_named_in_the_readme_exist():
     for name in ("threat-model.md", "keys.md", "cli.md", "operations.md"):
         assert f"docs/{name}" in readme
         assert (DOCS / name).is_file()
+
+
+def _fenced_blocks(text: str) -> list[str]:
+    blocks, current = [], None
+    for line in text.splitlines(keepends=True):
+        if line.startswith("```"):
+            if current is None:
+                current = [line]
+            else:
+                current.append(line)
+                blocks.append("".join(current))
+                current = None
+        elif current is not None:
+            current.append(line)
+    assert current is None, "an unclosed code block"
+    return blocks
+
+
+def test_casework_ru_follows_the_english():
+    english = (DOCS / "casework.md").read_text()
+    russian_path = DOCS / "casework.ru.md"
+    assert russian_path.is_file()
+    russian = russian_path.read_text()
+    assert "casework.ru.md" in english
+    assert "[casework.md](casework.md)" in russian
+    for prefix in ("## ", "### "):
+        count = sum(line.startswith(prefix) for line in english.splitlines())
+        assert count == sum(line.startswith(prefix) for line in russian.splitlines()), prefix
+    blocks = _fenced_blocks(english)
+    assert blocks
+    for block in blocks:
+        assert block in russian, f"code block missing from casework.ru.md:\n{block}"

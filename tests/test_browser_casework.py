@@ -261,7 +261,7 @@ def test_a_caseworkers_day_in_chromium(tmp_path: Path) -> None:
         # 9. The case moves on to exit: the safe compartment is destroyed, a tombstone stays.
         assert _stage(desk, "exit").status == 200
         assert "safe → exit" in desk.inner_text("#transitions")
-        assert f"safe / {REGION}" in desk.inner_text("#tombstones")
+        assert f"relocated / {REGION} (safe)" in desk.inner_text("#tombstones")
         shot("location-tombstone")
 
         # 10. admin enrols the person in check-ins; the code is shown on this page only.

@@ -470,7 +470,7 @@ def test_moving_on_destroys_the_compartment_and_shows_its_tombstone(
     assert admin.post("/casework/C-0001/stage/", {"stage": "exit"}).status_code == 302
     page = _text(rita.get("/casework/C-0001/"))
     assert "PAGE-ADDRESS-MARK" not in page
-    assert "safe / Kabardino-Balkaria" in page
+    assert "relocated / Kabardino-Balkaria (safe)" in page
     assert LocationCompartment.objects.get().destroyed_on is not None
 
 

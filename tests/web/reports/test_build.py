@@ -422,3 +422,26 @@ def test_a_definition_error_exits_2_with_every_problem(tmp_path: Path) -> None:
     assert f"{bad}: sections.estimates[1]: 'bayes' is not a method (loglinear, lcmcr, dga)" in lines
     assert len(lines) == 7
     assert not (tmp_path / "out").exists()
+
+
+def test_noise_is_stated_and_applied_to_every_table(
+    ws: services.Workspace,  # noqa: F811
+) -> None:
+    _planted_world(ws)
+    report = compile_report(ws, _definition("[noise]\nepsilon = 1.0"), language="en").report
+    assert report["parameters"]["noise"]["epsilon"] == 1.0
+    assert all(t["noise"] and t["noise"]["epsilon"] == 1.0 for t in report["tables"])
+    assert any("epsilon 1.0" in note for note in report["notes"])
+    k = report["parameters"]["k"]
+    assert not [c for c in _cells(report) if 0 < c.get("count", 0) < k]
+
+
+def test_a_case_summary_outside_the_selection_is_left_out_with_a_note(
+    ws: services.Workspace,  # noqa: F811
+) -> None:
+    _planted_world(ws)
+    outside = services.save(ws, Event(), {"when": "May 2019"}, {"region": "ru-ce"})
+    report = compile_report(ws, _definition(case=outside.code), language="en").report
+    assert report["summaries"] == []
+    assert report["definition"]["sections"]["case_summaries"] == ["(not in the selection)"]
+    assert any("not in its selection" in note for note in report["notes"])

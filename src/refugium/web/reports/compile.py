@@ -45,6 +45,7 @@ from refugium.errors import BadInput
 from refugium.records.dates import FuzzyDate, Precision
 from refugium.reports import coarsen
 from refugium.reports.definition import BadDefinition, Definition, unknown_terms
+from refugium.reports.noise import MECHANISM_NAME, add_noise
 from refugium.reports.pseudonyms import Pseudonyms
 from refugium.reports.sensitivity import Policy, default_policy
 from refugium.reports.tables import Axis, Table
@@ -147,8 +148,8 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "summary_event": "{acts}. {n_persons} in the report. Places: {places}.",
         "summary_person": "{acts}. Places: {places}.",
         "acts": "Acts: {types}",
-        "persons_many": "Several persons",
-        "persons_one": "One person",
+        "persons_n": "{n} persons",
+        "persons_few": "Fewer than {k} persons",
         "no_places": "not recorded",
         "Event": "Event",
         "Person": "Person",
@@ -231,8 +232,8 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "summary_event": "{acts}. {n_persons} в докладе. Места: {places}.",
         "summary_person": "{acts}. Места: {places}.",
         "acts": "Действия: {types}",
-        "persons_many": "Несколько человек",
-        "persons_one": "Один человек",
+        "persons_n": "Людей: {n}",
+        "persons_few": "Менее {k} человек",
         "no_places": "не указаны",
         "Event": "Событие",
         "Person": "Человек",
@@ -662,7 +663,11 @@ class _Compiler:
         )
 
     def unique_victims(self, acts: Sequence[_Act], victims: set[int]) -> dict[str, Any]:
+        """Reports (acts) and victims (persons after confirmed merges), each a count like any
+        cell: noisy when the definition asks for noise, suppressed from 1 to k − 1."""
         reports, persons = len(acts), len(victims)
+        if self.d.epsilon is not None:
+            (reports, persons), _ = add_noise([reports, persons], self.d.epsilon, 1)
         if 0 < reports < self.d.k:
             self.withheld.note("unique_victims: the number of reports is below k")
         if 0 < persons < self.d.k:
@@ -994,12 +999,11 @@ def compile_report(
         "place_grain": definition.place_grain,
         "noise": None,
     }
-    noisy = next((t["noise"] for t in c.tables if t.get("noise")), None)
-    if definition.epsilon is not None and noisy is not None:
+    if definition.epsilon is not None:
         parameters["noise"] = {
-            "mechanism": noisy.get("name"),
+            "mechanism": MECHANISM_NAME,
             "epsilon": definition.epsilon,
-            "sensitivity": noisy.get("sensitivity", 1),
+            "sensitivity": 1,
         }
     report: dict[str, Any] = {
         "format": FORMAT,
@@ -1135,7 +1139,11 @@ def _summaries(
             pseudonym = event_names[str(pk)]
             where = c.event_where(event)
             people = {merged.get(a.victim, a.victim) for a in mine}
-            n_persons = _w(lang, "persons_one" if len(people) == 1 else "persons_many")
+            n_persons = (
+                _w(lang, "persons_n", n=len(people))
+                if len(people) >= c.d.k
+                else _w(lang, "persons_few", k=c.d.k)
+            )
             text = _w(
                 lang, "summary_event", acts=acts_text, n_persons=n_persons, places=places_text
             )

@@ -445,3 +445,39 @@ def test_a_case_summary_outside_the_selection_is_left_out_with_a_note(
     assert report["summaries"] == []
     assert report["definition"]["sections"]["case_summaries"] == ["(not in the selection)"]
     assert any("not in its selection" in note for note in report["notes"])
+
+
+def test_the_command_builds_the_demo_data_from_nothing(tmp_path: Path) -> None:
+    """`refugium demo --events 100 --passphrase-stdin`, then `refugium report build` with
+    examples/report.toml (estimates left out here: the sampler's full chain takes a minute)."""
+    data = tmp_path / "data"
+    passphrase = "a passphrase for the report build demo test\n"
+    made = refugium(data, "demo", "--events", "100", "--passphrase-stdin", stdin=passphrase)
+    assert made.returncode == 0, made.stderr
+    definition = tmp_path / "report.toml"
+    definition.write_text(
+        EXAMPLE.read_text("utf-8").replace('estimates = ["loglinear", "lcmcr"]', "estimates = []"),
+        encoding="utf-8",
+    )
+    out = tmp_path / "build"
+    args = ("report", "build", str(definition), "--out", str(out), "--user", "admin")
+    built = refugium(data, *args, "--lang", "ru", "--passphrase-stdin", stdin=passphrase)
+    assert built.returncode == 0, built.stderr
+    assert f"Built ru report in {out}" in built.stdout
+    report = json.loads((out / "data.json").read_text("utf-8"))
+    assert report["language"] == "ru"
+    assert report["tables"][0]["title"] == "Действия по месяцам"
+    wave = dict(zip(report["tables"][0]["rows"]["keys"], report["tables"][0]["cells"], strict=True))
+    assert sum(wave[m].get("count", 0) for m in ("2017-03", "2017-04", "2017-05")) >= 30
+    assert all(wave[f"2018-{m:02d}"] == {"count": 0} for m in range(1, 11))
+    again = refugium(data, *args, "--passphrase-stdin", stdin=passphrase)
+    assert again.returncode == 2
+    assert (
+        again.stderr.strip() == f"refugium: error: {out} is not empty; give a new or empty folder"
+    )
+    other = tmp_path / "other"
+    wrong = refugium(
+        data, *args[:3], "--out", str(other), "--user", "admin", "--passphrase-stdin", stdin="no\n"
+    )
+    assert wrong.returncode != 0
+    assert not other.exists()

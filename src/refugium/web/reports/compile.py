@@ -94,14 +94,16 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "none_place": "No place recorded",
         "none_unit": "No unit recorded",
         "none": "Not recorded",
-        "by_wave": "Acts by {grain}",
+        "by_wave_week": "Acts by week",
+        "by_wave_month": "Acts by month",
         "by_wave_caption": "Acts reported in each {grain} of the period, by the date of the act; "
         "acts dated only more coarsely than a {grain} are not counted here.",
         "by_wave_alt": "A line chart of acts per {grain} from {first} to {last}; the highest "
         "published count is {peak} in {peak_at}.",
         "by_wave_alt_none": "A line chart of acts per {grain} from {first} to {last}; no count "
         "could be published.",
-        "by_place": "Acts by {grain}",
+        "by_place_region": "Acts by region",
+        "by_place_district": "Acts by district",
         "by_place_caption": "Acts reported in each {grain} of the report, by where they happened.",
         "by_facility": "Acts by kind of place",
         "by_facility_caption": "Acts reported by the kind of place where they happened, such "
@@ -179,14 +181,16 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "none_place": "Место не указано",
         "none_unit": "Подразделение не указано",
         "none": "Не указано",
-        "by_wave": "Действия по {grain}",
+        "by_wave_week": "Действия по неделям",
+        "by_wave_month": "Действия по месяцам",
         "by_wave_caption": "Действия за каждый период ({grain}) по дате действия; действия, "
         "датированные грубее, здесь не учитываются.",
         "by_wave_alt": "Линейный график числа действий ({grain}) с {first} по {last}; "
         "наибольшее опубликованное число — {peak} в {peak_at}.",
         "by_wave_alt_none": "Линейный график числа действий ({grain}) с {first} по {last}; "
         "ни одно число не опубликовано.",
-        "by_place": "Действия по {grain}",
+        "by_place_region": "Действия по регионам",
+        "by_place_district": "Действия по районам",
         "by_place_caption": "Действия по месту, где они произошли ({grain}).",
         "by_facility": "Действия по типу места",
         "by_facility_caption": "Действия по типу места, где они произошли: отделы полиции, "
@@ -476,7 +480,7 @@ class _Compiler:
                 coarse += 1
         word = _w(self.lang, grain)
         axis = Axis(grain, word, tuple(steps), tuple(steps))
-        title = _w(self.lang, "by_wave", grain=word.lower())
+        title = _w(self.lang, f"by_wave_{grain}")
         table = self.protect(Table.tally("by_wave", title, axis, counted))
         assert table.protection is not None
         hidden = table.protection.hidden
@@ -539,7 +543,7 @@ class _Compiler:
         if NONE_KEY in items or selected is None:
             rows[NONE_KEY] = _w(self.lang, "unknown_where")
         word = _w(self.lang, grain)
-        title = _w(self.lang, "by_place", grain=word.lower())
+        title = _w(self.lang, f"by_place_{grain}")
         self.one_way(
             "by_place",
             title,

@@ -481,3 +481,22 @@ def test_the_command_builds_the_demo_data_from_nothing(tmp_path: Path) -> None:
     )
     assert wrong.returncode != 0
     assert not other.exists()
+
+
+def test_a_table_whose_axis_the_policy_withholds_is_left_out(
+    ws: services.Workspace,  # noqa: F811
+) -> None:
+    from refugium.reports.sensitivity import DEFAULT_PATH, parse_policy
+
+    _planted_world(ws)
+    text = DEFAULT_PATH.read_text("utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith("unit = "))
+    stricter = text.replace(line, 'unit = { class = "withhold", reason = "typed text" }')
+    policy = parse_policy(stricter)
+    report = compile_report(ws, _definition(), language="en", policy=policy).report
+    names = [t["name"] for t in report["tables"]]
+    assert "by_perpetrator_unit" not in names
+    assert "by_act_type" in names
+    assert any("by_perpetrator_unit is left out" in note for note in report["notes"])
+    default = compile_report(ws, _definition(), language="en").report
+    assert "by_perpetrator_unit" in [t["name"] for t in default["tables"]]

@@ -47,7 +47,7 @@ from refugium.reports import coarsen
 from refugium.reports.definition import BadDefinition, Definition, unknown_terms
 from refugium.reports.noise import MECHANISM_NAME, add_noise
 from refugium.reports.pseudonyms import Pseudonyms
-from refugium.reports.sensitivity import Policy, default_policy
+from refugium.reports.sensitivity import Policy, Sensitivity, default_policy
 from refugium.reports.tables import Axis, Table
 from refugium.reports.withheld import Withheld
 from refugium.web.estimates.services import merged_into, with_descendants
@@ -77,6 +77,16 @@ MAX_LISTS: Final = 8
 sources naming the most selected victims are used and the others counted in a note."""
 LEVEL: Final = 0.95
 _SECRET_PURPOSE: Final = "report-pseudonyms"  # noqa: S105 (a domain label, not a secret)
+
+_AXES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    "by_wave": (("act", "when"),),
+    "by_place": (("act", "region"), ("act", "place")),
+    "by_facility": (("place", "kind"),),
+    "by_act_type": (("act", "act_type"),),
+    "by_perpetrator_unit": (("involvement", "unit"),),
+    "sources_by_type": (("source", "material_type"), ("information", "reliability")),
+}
+"""The fields each table counts by, as the sensitivity policy names them."""
 
 # --- Words, in the report's language --------------------------------------------------------
 
@@ -143,10 +153,12 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "note_estimates_lists": "Estimates use the {n} sources naming the most victims of this "
         "report as lists; the others are not used.",
         "note_units": "Perpetrator units are as researchers typed them.",
+        "note_policy": "The table {table} is left out: the sensitivity policy withholds what it "
+        "counts by.",
         "linkage": "Reports are acts in the selection. Victims are the distinct persons they "
         "were done to, after merging the records a researcher confirmed to be the same person "
         "on the matches desk; records not confirmed as duplicates count as different persons.",
-        "chain": "{a} ({when_a}, {where_a}) {chain} {b} ({when_b}, {where_b})",
+        "chain": "{a} ({when_a}, {where_a}) → {b} ({when_b}, {where_b}): {chain}.",
         "summary_event": "{acts}. {n_persons} in the report. Places: {places}.",
         "summary_person": "{acts}. Places: {places}.",
         "acts": "Acts: {types}",
@@ -229,10 +241,12 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "note_estimates_lists": "Для оценок списками служат {n} источников, называющих больше "
         "всего жертв этого доклада; остальные не используются.",
         "note_units": "Подразделения указаны так, как их записали исследователи.",
+        "note_policy": "Таблица {table} не включена: политика чувствительности скрывает то, по "
+        "чему она считает.",
         "linkage": "Сообщения — действия в выборке. Жертвы — разные люди, с которыми они "
         "совершены, после объединения записей, которые исследователь подтвердил как одного "
         "человека; неподтверждённые дубликаты считаются разными людьми.",
-        "chain": "{a} ({when_a}, {where_a}) {chain} {b} ({when_b}, {where_b})",
+        "chain": "{a} ({when_a}, {where_a}) → {b} ({when_b}, {where_b}): {chain}.",
         "summary_event": "{acts}. {n_persons} в докладе. Места: {places}.",
         "summary_person": "{acts}. Места: {places}.",
         "acts": "Действия: {types}",
@@ -406,6 +420,18 @@ class _Compiler:
         self.tables: list[dict[str, Any]] = []
 
     # -- helpers --
+
+    def allowed(self, table: str) -> bool:
+        """Whether the sensitivity policy lets every field a table counts by be published
+        (public, or coarsened for dates and places); a table whose axis the policy withholds
+        is left out, with a note, rather than published against it."""
+        for kind, field in _AXES[table]:
+            sensitivity = self.policy.class_of(kind, field)
+            if sensitivity not in (Sensitivity.PUBLIC, Sensitivity.COARSEN):
+                self.withheld.note(f"{table}: left out; the policy withholds {kind}.{field}")
+                self.notes.append(_w(self.lang, "note_policy", table=table))
+                return False
+        return True
 
     def protect(self, table: Table) -> Table:
         if self.d.epsilon is not None:
@@ -752,7 +778,7 @@ class _Compiler:
                 "chain",
                 a=names[str(a.pk)],
                 b=names[str(b.pk)],
-                chain=self.label(kind).lower() if kind else "—",
+                chain=self.label(kind) if kind else "—",
                 when_a=when_a,
                 where_a=where_a,
                 when_b=when_b,
@@ -928,10 +954,12 @@ def compile_report(
     language: str,
     identities: Sequence[Any] | None = None,
     source: str = "definition",
+    policy: Policy | None = None,
 ) -> Build:
     """The report's dict and the withheld report (see the module docstring).
 
-    ``identities`` are the desk's age identities, needed only for the evidence annex (an
+    ``policy`` is the sensitivity policy (default: the packaged file). ``identities`` are
+    the desk's age identities, needed only for the evidence annex (an
     item's SHA-256 and media type are sealed to the desk); without them the annex is empty
     and a note says so.
 
@@ -949,7 +977,7 @@ def compile_report(
             source, [f"desk: {definition.desk!r}; reports read the {ws.desk.name!r} desk's records"]
         )
     check_terms(ws, definition, source)
-    policy = default_policy()
+    policy = policy or default_policy()
     c = _Compiler(ws, definition, language, identities, policy)
     c.withheld.add_policy(policy)
     acts, undated = _select(ws, definition)
@@ -959,17 +987,17 @@ def compile_report(
     merged = merged_into(ws)
     victims = {merged.get(a.victim, a.victim) for a in acts}
     s = definition.sections
-    if s.by_wave:
-        c.by_wave(acts)
-    if s.by_place:
-        c.by_place(acts)
-    if s.by_facility:
-        c.by_facility(acts)
-    if s.by_act_type:
-        c.by_act_type(acts)
-    if s.by_perpetrator_unit:
-        c.by_perpetrator_unit(acts)
-    if s.sources:
+    sections = (
+        (s.by_wave, "by_wave", c.by_wave),
+        (s.by_place, "by_place", c.by_place),
+        (s.by_facility, "by_facility", c.by_facility),
+        (s.by_act_type, "by_act_type", c.by_act_type),
+        (s.by_perpetrator_unit, "by_perpetrator_unit", c.by_perpetrator_unit),
+    )
+    for asked, name, make in sections:
+        if asked and c.allowed(name):
+            make(acts)
+    if s.sources and c.allowed("sources_by_type"):
         c.sources_by_type(acts, victims)
     unique = c.unique_victims(acts, victims) if s.unique_victims else None
     estimates = c.estimates(victims, merged) if s.estimates else []

@@ -9,6 +9,7 @@ the report or the withheld report.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,8 @@ def test_the_demo_campaign_shows_its_waves_protected_and_reproducible(
     # Every build is audited with the definition's digest, never its content.
     builds = [e for e in audit_log().entries() if e["body"].get("action") == "reports.build"]
     assert len(builds) == 2
+    digest = hashlib.sha256(definition.to_json().encode("utf-8")).hexdigest()
+    assert [e["body"]["object"] for e in builds] == [{"type": "report", "id": digest}] * 2
     assert definition.title["en"] not in json.dumps([e["body"] for e in builds])
 
 

@@ -102,6 +102,8 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "source_type": "Type of source",
         "reliability": "Reliability",
         "none_place": "No place recorded",
+        "none_region": "Region not recorded",
+        "unspecified": "{label} (not more specific)",
         "none_unit": "No unit recorded",
         "none": "Not recorded",
         "by_wave_week": "Acts by week",
@@ -191,6 +193,8 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "source_type": "Тип источника",
         "reliability": "Надёжность",
         "none_place": "Место не указано",
+        "none_region": "Регион не указан",
+        "unspecified": "{label} (без уточнения)",
         "none_unit": "Подразделение не указано",
         "none": "Не указано",
         "by_wave_week": "Действия по неделям",
@@ -455,6 +459,15 @@ class _Compiler:
     def label(self, term: Term) -> str:
         return term.label(self.lang)
 
+    def row_label(self, term: Term, vocabulary: Mapping[int, Term]) -> str:
+        """A term's label as a table row: a term with narrower terms below it (a federal
+        district, "violations of the right to life") counts only the acts recorded at that
+        level, and says so. Every term is a row whether or not it occurs, so a row's presence
+        never tells that some act has it."""
+        if any(t.parent_id == term.pk for t in vocabulary.values()):
+            return _w(self.lang, "unspecified", label=self.label(term))
+        return self.label(term)
+
     def _ordered(self, terms: Iterable[Term]) -> list[Term]:
         return sorted(terms, key=lambda t: (t.position, t.key))
 
@@ -548,7 +561,7 @@ class _Compiler:
         rows: dict[str, str] = {}
         for term in self._ordered(candidates):
             place = coarsen.coarsen_place(term.key, grain, mapping)
-            rows.setdefault(place.label, self.label(_by_key(regions, place.label)))
+            rows.setdefault(place.label, self.row_label(_by_key(regions, place.label), regions))
         place_regions = dict(Place.objects.filter(desk=self.ws.desk).values_list("pk", "region_id"))
         items: list[str] = []
         fell_back = False
@@ -564,10 +577,10 @@ class _Compiler:
             place = coarsen.coarsen_place(regions[term_pk].key, grain, mapping)
             fell_back |= place.unit != grain
             if place.label not in rows:
-                rows[place.label] = self.label(_by_key(regions, place.label))
+                rows[place.label] = self.row_label(_by_key(regions, place.label), regions)
             items.append(place.label)
         if NONE_KEY in items or selected is None:
-            rows[NONE_KEY] = _w(self.lang, "unknown_where")
+            rows[NONE_KEY] = _w(self.lang, "none_region")
         word = _w(self.lang, grain)
         title = _w(self.lang, f"by_place_{grain}")
         self.one_way(
@@ -588,7 +601,7 @@ class _Compiler:
             kind = place_kind.get(act.place) if act.place is not None else None
             items.append(kinds[kind].key if kind in kinds else NONE_KEY)
         rows = {
-            t.key: self.label(t)
+            t.key: self.row_label(t, kinds)
             for t in self._ordered(kinds.values())
             if not t.retired or t.key in items
         }
@@ -611,7 +624,7 @@ class _Compiler:
             for t in types.values()
             if (t.pk in selected if selected is not None else not t.retired) or t.key in items
         ]
-        rows = {t.key: self.label(t) for t in self._ordered(chosen)}
+        rows = {t.key: self.row_label(t, types) for t in self._ordered(chosen)}
         if selected is None:
             rows[NONE_KEY] = _w(self.lang, "none")
         title = _w(self.lang, "by_act_type")

@@ -503,3 +503,15 @@ def test_a_table_whose_axis_the_policy_withholds_is_left_out(
     assert any("by_perpetrator_unit is left out" in note for note in report["notes"])
     default = compile_report(ws, _definition(), language="en").report
     assert "by_perpetrator_unit" in [t["name"] for t in default["tables"]]
+
+
+def test_the_pseudonym_secret_is_stable_per_definition_and_unrelated_across_definitions(
+    ws: services.Workspace,  # noqa: F811
+) -> None:
+    from refugium.web.reports.compile import pseudonym_secret
+
+    one = _definition()
+    other = dataclasses.replace(one, title={"en": "Another report"})
+    assert pseudonym_secret(ws, one) == pseudonym_secret(ws, _definition())
+    assert pseudonym_secret(ws, one) != pseudonym_secret(ws, other)
+    assert len(pseudonym_secret(ws, one)) == 32

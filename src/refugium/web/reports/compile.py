@@ -1224,7 +1224,9 @@ def _evidence(c: _Compiler, acts: Sequence[_Act], victims: set[int]) -> list[dic
     }
     items: dict[int, Any] = {}
     for kind, pks in wanted.items():
-        links = Link.objects.filter(record_type=kind, record_pk__in=pks, item__case_keyed=False)
+        links = Link.objects.filter(
+            record_type=kind, record_pk__in=pks, item__desk=c.ws.desk, item__case_keyed=False
+        )
         for link in links.select_related("item"):
             items[link.item_id] = link.item
     if not items:

@@ -24,7 +24,7 @@ def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()):  #
 def test_every_command_has_help_and_a_doc_section():
     text = (DOCS / "cli.md").read_text()
     commands = list(_commands(build_parser()))
-    assert len(commands) == 53
+    assert len(commands) == 54
     for path, parser in commands:
         assert parser.description, f"{' '.join(path)} has no description"
         assert f"### refugium {' '.join(path)}\n" in text, f"{' '.join(path)} is not in cli.md"

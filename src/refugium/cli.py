@@ -1190,6 +1190,46 @@ def _print_estimates(results: Sequence[Estimate], seed: int) -> None:
           " never report it without its interval.")
 
 
+def cmd_report_build(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from refugium.reports.definition import load
+
+    definition = load(Path(args.definition))
+    if args.lang is not None and args.lang not in definition.languages:
+        raise BadInput(
+            f"--lang {args.lang}: {args.definition} is built in {', '.join(definition.languages)}"
+        )
+    out = Path(args.out)
+    _require_initialised()
+    setup_django()
+    from refugium.web.desk.services import identities, unlock
+    from refugium.web.records.services import workspace
+    from refugium.web.reports.build import build_report, check_out
+
+    check_out(out)
+    passphrase = read_passphrase(args, new=False, whose=args.user)
+    user, keyring = unlock(args.user, passphrase)
+    ws = workspace(user, keyring)
+    written = build_report(
+        ws,
+        definition,
+        out,
+        language=args.lang,
+        identities=identities(user, keyring, ws.desk),
+        source=str(args.definition),
+    )
+    report = written.build.report
+    hidden = len(written.build.withheld.cells)
+    print(f"Built {report['language']} report in {out}: {', '.join(written.files)}.")
+    print(f"{len(report['tables'])} tables, {hidden} hidden entries; read withheld.txt before "
+          "publishing (it is for the desk, never for publication).")
+    if not written.rendered:
+        print("No renderer installed (refugium.reports.render): data.json only, no report.html "
+              "or report.pdf.")
+    return 0
+
+
 def cmd_desk_export_identity(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -1671,6 +1711,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="REPORT.html",
                    help="also write a review page: the model's weights and the borderline pairs")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+    report = add(sub, "report", None,
+                 "advocacy reports from the documentation database (docs/reports.md)")
+    report_sub = report.add_subparsers(dest="report_command", metavar="ACTION",
+                                       parser_class=_Parser)
+    report_sub.required = True
+    p = add(report_sub, "build", cmd_report_build,
+            "compile a report definition into DIR: data.json (the whole report, disclosure "
+            "control applied), withheld.json and withheld.txt (for the desk only), and, when "
+            "the renderer refugium.reports.render is installed, what it writes (report.html, "
+            "charts, report.pdf); DIR must be new or empty and is written whole or not at all")
+    p.add_argument("definition", metavar="DEFINITION.toml", help="the report definition")
+    p.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
+    p.add_argument("--lang", choices=("en", "ru"), default=None,
+                   help="the report's language (default: the definition's first language)")
+    p.add_argument("--user", required=True, metavar="NAME",
+                   help="an active member of the definition's desk, whose passphrase unlocks it")
+    passphrase_stdin(p)
 
     p = add(sub, "estimate", cmd_estimate,
             "estimate how many people in all from overlapping lists (multiple systems estimation)")

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "refugium.web.evidence",
     "refugium.web.matches",
     "refugium.web.estimates",
+    "refugium.web.reports",
     "refugium.web.casework",
 ]
 

@@ -542,3 +542,12 @@ def test_the_report_dict_is_json(rendered):
     assert render_html(json.loads(dumps(report))) == (rendered["en"] / "report.html").read_text(
         "utf-8"
     )
+
+
+def test_the_docs_explain_the_mark_in_both_languages():
+    """docs/reports.md says what the mark the renderer uses means, in English and Russian."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text("utf-8")
+    english = docs.split("## Reading a report\n", 1)[1].split("\n## ", 1)[0]
+    russian = docs.split("## Как читать доклад\n", 1)[1].split("\n## ", 1)[0]
+    assert f"**The suppression mark `{MARK}`**" in english
+    assert f"**Знак скрытого числа `{MARK}`**" in russian

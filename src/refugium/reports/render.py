@@ -146,8 +146,14 @@ class _Page:
         return f'<{tag} class="n"{scope}>{self.n(value)}</{tag}>'
 
 
+# C0 and C1 control characters but tab and newline: invalid in HTML and meaningless in a
+# report; shown as U+FFFD so that a reviewer sees something was there.
+_CONTROLS: Final = {c: "\ufffd" for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (9, 10)}
+
+
 def _e(value: str) -> str:
-    return html.escape(value, quote=True)
+    """``value`` as HTML text or a quoted attribute's value, control characters replaced."""
+    return html.escape(value.translate(_CONTROLS), quote=True)
 
 
 def _paragraphs(text: str) -> str:
@@ -277,12 +283,15 @@ def render_chart(table: _TableData, page: _Page) -> tuple[bytes, bytes]:
     import matplotlib as mpl  # imported here: matplotlib is slow to import and only charts need it
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
 
     with mpl.rc_context(
         {
             "font.family": "DejaVu Sans",  # ships with matplotlib: the same glyphs everywhere
             "font.size": 9,
+            "text.parse_math": False,  # a "$" in a label is a dollar sign, not TeX
             "svg.fonttype": "path",  # text as paths: no font lookup when the SVG is opened
             "svg.hashsalt": "refugium-report",  # fixed ids instead of random ones
             "path.simplify": False,
@@ -298,31 +307,37 @@ def render_chart(table: _TableData, page: _Page) -> tuple[bytes, bytes]:
         positions = list(range(n))
         width = 0.8 / len(series)
         hidden_x: list[float] = []
+        # Legend entries made here, not from the plotted artists: a series whose every
+        # value is hidden draws nothing and would get a default colour in the legend.
+        handles: list[Any] = []
         for s_index, s in enumerate(series):
             colour = PALETTE[s_index % len(PALETTE)]
             if table.chart == "line":
                 ys = [math.nan if v is None else float(v) for v in s.values]
-                axes.plot(positions, ys, color=colour, marker="o", markersize=3, label=s.name)
+                style: dict[str, Any] = {"color": colour, "marker": "o", "markersize": 3}
+                # Not clipped: a point at zero shows whole, unlike a hidden value's gap.
+                axes.plot(positions, ys, clip_on=False, **style)
+                handles.append(Line2D([], [], label=_label(s.name), **style))
                 hidden_x += [x for x, v in zip(positions, s.values, strict=True) if v is None]
             else:
                 offset = (s_index - (len(series) - 1) / 2) * width
                 xs = [x + offset for x, v in zip(positions, s.values, strict=True) if v is not None]
                 hs = [float(v) for v in s.values if v is not None]
-                axes.bar(xs, hs, width=width * 0.92, color=colour, label=s.name)
+                axes.bar(xs, hs, width=width * 0.92, color=colour)
+                handles.append(Patch(facecolor=colour, label=_label(s.name)))
                 hidden_x += [
                     x + offset for x, v in zip(positions, s.values, strict=True) if v is None
                 ]
         if hidden_x:
-            axes.plot(
-                sorted(set(hidden_x)),
-                [0.0] * len(set(hidden_x)),
-                linestyle="none",
-                marker="x",
-                markersize=5,
-                color="#444444",
-                clip_on=False,
-                label=_plain(page.t("chart_hidden_legend")),
-            )
+            cross: dict[str, Any] = {
+                "linestyle": "none",
+                "marker": "x",
+                "markersize": 5,
+                "color": "#444444",
+            }
+            xs_hidden = sorted(set(hidden_x))
+            axes.plot(xs_hidden, [0.0] * len(xs_hidden), clip_on=False, **cross)
+            handles.append(Line2D([], [], label=_plain(page.t("chart_hidden_legend")), **cross))
         axes.set_ylim(bottom=0)
         axes.set_xlim(-0.6, n - 0.4)
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -330,26 +345,47 @@ def render_chart(table: _TableData, page: _Page) -> tuple[bytes, bytes]:
         axes.set_xticks(positions[::step])
         many = n > 8
         axes.set_xticklabels(
-            [_tick_label(x, many) for x in table.row_labels[::step]],
+            [_tick_label(_label(x), many) for x in table.row_labels[::step]],
             rotation=90 if many else 0,
             fontsize=7 if many else 8,
         )
         axes.set_ylabel(_plain(page.t("count")))
-        axes.set_xlabel(table.row_label)
+        axes.set_xlabel(_label(table.row_label))
         axes.grid(axis="y", color="#dddddd", linewidth=0.6)
         axes.set_axisbelow(True)
         if len(series) > 1 or hidden_x:
-            axes.legend(fontsize=7, frameon=False, loc="best")
+            # Above the plot, never over the data ("best" may still cover a point).
+            axes.legend(
+                handles=handles,
+                fontsize=7,
+                frameon=False,
+                loc="lower left",
+                bbox_to_anchor=(0.0, 1.01),
+                ncol=min(len(handles), 4),
+                borderaxespad=0.0,
+            )
         figure.tight_layout()
         svg = io.BytesIO()
         figure.savefig(
             svg,
             format="svg",
-            metadata={"Date": None, "Creator": None, "Title": table.title, "Description": None},
+            metadata={
+                "Date": None,
+                "Creator": None,
+                "Title": _label(table.title),
+                "Description": None,
+            },
         )
         png = io.BytesIO()
         figure.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
     return svg.getvalue(), png.getvalue()
+
+
+def _label(value: str) -> str:
+    """Data text for matplotlib: control characters replaced (they are invalid in SVG), and
+    a leading "_" kept visible (matplotlib leaves such labels out of the legend)."""
+    value = value.translate(_CONTROLS)
+    return "\u200b" + value if value.startswith("_") else value
 
 
 def _plain(escaped: str) -> str:
@@ -503,6 +539,8 @@ def _estimate(data: Any, where: str, page: _Page) -> str:
     estimate = _get(data, "estimate", where)
     interval = _get(data, "interval", where)
     level = _number(_get(data, "level", where), f"{where}.level")
+    if not 0 < level < 1:
+        raise _bad(f"{where}.level", "expected a probability between 0 and 1")
     observed = _int(_get(data, "observed", where), f"{where}.observed")
     assumptions = _str(_get(data, "assumptions", where), f"{where}.assumptions")
     warnings = [

@@ -606,3 +606,18 @@ def test_awkward_tables_still_render(tmp_path):
         svg = (tmp_path / "charts" / f"{name}.svg").read_text("utf-8")
         assert not re.search("[\x00-\x08\x0b-\x1f]", svg)
     assert pdf_text(result.pdf.read_bytes()).count("Every count hidden.") == 1
+
+
+def test_chart_files_carry_their_title_and_text_alternative(rendered):
+    """charts/*.svg and .png are reused alone, so each says what it shows and what is hidden."""
+    from PIL import Image
+
+    wave = sample_report("ru")["tables"][0]
+    hidden = sum(1 for c in wave["cells"] if c == {"suppressed": True})
+    expected = f"{WORDS['ru']['alt']} Скрыто значений: {hidden} из {len(WEEKS)}"
+    svg = (rendered["ru"] / "charts" / "by_wave.svg").read_text("utf-8")
+    assert f"<dc:title>{WORDS['ru']['wave'][0]}</dc:title>" in svg
+    assert f"<dc:description>{expected}" in svg
+    with Image.open(rendered["ru"] / "charts" / "by_wave.png") as png:
+        assert png.info["Title"] == WORDS["ru"]["wave"][0]
+        assert png.info["Description"].startswith(expected)

@@ -140,10 +140,10 @@ class _Page:
         label = self.t("suppressed")
         return f'<abbr class="mark" title="{label}">{MARK}</abbr>'
 
-    def cell(self, value: int | None, tag: str = "td", scope: str = "") -> str:
+    def cell(self, value: int | None) -> str:
         if value is None:
-            return f'<{tag} class="hidden"{scope}>{self.mark()}</{tag}>'
-        return f'<{tag} class="n"{scope}>{self.n(value)}</{tag}>'
+            return f'<td class="hidden">{self.mark()}</td>'
+        return f'<td class="n">{self.n(value)}</td>'
 
 
 # C0 and C1 control characters but tab and newline: invalid in HTML and meaningless in a
@@ -373,12 +373,33 @@ def render_chart(table: _TableData, page: _Page) -> tuple[bytes, bytes]:
                 "Date": None,
                 "Creator": None,
                 "Title": _label(table.title),
-                "Description": None,
+                "Description": _label(_alt(table, page)),
             },
         )
         png = io.BytesIO()
-        figure.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
+        figure.savefig(
+            png,
+            format="png",
+            dpi=PNG_DPI,
+            metadata={
+                "Software": None,
+                "Title": _label(table.title),
+                "Description": _label(_alt(table, page)),
+            },
+        )
     return svg.getvalue(), png.getvalue()
+
+
+def _alt(table: _TableData, page: _Page) -> str:
+    """The chart's text alternative (plain): the contract's description of its shape and how
+    many values are hidden, so a reader who cannot see the gaps is told of them."""
+    hidden = table.hidden_cells()
+    gaps = (
+        page.t("chart_gaps", n=page.n(hidden), total=page.n(table.cell_count()))
+        if hidden
+        else page.t("chart_no_gaps")
+    )
+    return f"{table.alt} {_plain(gaps)}"
 
 
 def _label(value: str) -> str:
@@ -493,13 +514,7 @@ def _html_table(table: _TableData, page: _Page) -> str:
 def _table_section(table: _TableData, page: _Page, svg: bytes | None) -> str:
     parts = [f"<h3>{_e(table.title)}</h3>"]
     if svg is not None:
-        hidden = table.hidden_cells()
-        gaps = (
-            page.t("chart_gaps", n=page.n(hidden), total=page.n(table.cell_count()))
-            if hidden
-            else page.t("chart_no_gaps")
-        )
-        alt = f"{_e(table.alt)} {gaps}"
+        alt = _e(_alt(table, page))
         # The data URI is base64 of the SVG matplotlib wrote: nothing from the data is
         # placed in the URL as text.
         uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")

@@ -767,7 +767,8 @@ def render(report: Mapping[str, Any], out: Path) -> Rendered:
     Raises:
         BadInput: the dict does not follow the contract, or ``out`` is not a folder.
         refugium.reports.pdf.ExternalAsset: the HTML referred to anything not embedded
-            (a bug here: nothing is written in that case but the charts).
+            (a bug here). Everything is made before anything is written, so on any error
+            ``out`` is left as it was.
     """
     if not out.is_dir():
         raise BadInput(f"{out}: not a folder", code="report_out")

@@ -1224,9 +1224,6 @@ def cmd_report_build(args: argparse.Namespace) -> int:
     print(f"Built {report['language']} report in {out}: {', '.join(written.files)}.")
     print(f"{len(report['tables'])} tables, {hidden} hidden entries; read withheld.txt before "
           "publishing (it is for the desk, never for publication).")
-    if not written.rendered:
-        print("No renderer installed (refugium.reports.render): data.json only, no report.html "
-              "or report.pdf.")
     return 0
 
 
@@ -1719,9 +1716,9 @@ def build_parser() -> argparse.ArgumentParser:
     report_sub.required = True
     p = add(report_sub, "build", cmd_report_build,
             "compile a report definition into DIR: data.json (the whole report, disclosure "
-            "control applied), withheld.json and withheld.txt (for the desk only), and, when "
-            "the renderer refugium.reports.render is installed, what it writes (report.html, "
-            "charts, report.pdf); DIR must be new or empty and is written whole or not at all")
+            "control applied), withheld.json and withheld.txt (for the desk only), "
+            "report.html, charts and report.pdf made from data.json alone; DIR must be new or "
+            "empty and is written whole or not at all")
     p.add_argument("definition", metavar="DEFINITION.toml", help="the report definition")
     p.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
     p.add_argument("--lang", choices=("en", "ru"), default=None,

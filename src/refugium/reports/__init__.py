@@ -18,6 +18,8 @@ decides how each value and count may appear in it:
 - :mod:`~refugium.reports.definition`: report definitions (TOML), every problem at once;
 - :mod:`~refugium.reports.pdf` and :mod:`~refugium.reports.selfcontained`: the PDF and the
   check that a report loads nothing from outside.
+- :mod:`~refugium.reports.render` and :mod:`~refugium.reports.catalogue`: report.html, the
+  charts and report.pdf from the compiled report alone, in English or Russian.
 
 Typical use::
 

@@ -1,13 +1,11 @@
 """``refugium report build``: compile a definition and write the report folder whole or not at all.
 
 The folder gets ``data.json`` (the contract's dict as canonical JSON), ``withheld.json`` and
-``withheld.txt`` (for the desk, never published), and whatever the renderer writes
-(``report.html``, ``charts/``, ``report.pdf``) when ``refugium.reports.render`` is installed:
-it is looked up with ``importlib.util.find_spec`` and called as ``render(report, out)`` on
-the temporary folder, so the compiler and the renderer join without either importing the
-other. Everything is written into a temporary folder beside ``--out`` and renamed into place
-at the end: a build that fails (a bad record, the renderer refusing an external reference,
-Ctrl-C) leaves nothing half-written.
+``withheld.txt`` (for the desk, never published), and what the renderer
+(``refugium.reports.render``) makes from the same dict alone: ``report.html``, ``charts/``
+and ``report.pdf``. Everything is written into a temporary folder beside ``--out`` and
+renamed into place at the end: a build that fails (a bad record, the renderer refusing an
+external reference, Ctrl-C) leaves nothing half-written.
 
 Every build is audited as ``reports.build`` with the SHA-256 of the canonical definition,
 never the definition itself (its title and filters say what the desk is working on).
@@ -16,8 +14,6 @@ never the definition itself (its title and filters say what the desk is working 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import importlib.util
 import os
 import shutil
 import tempfile
@@ -29,29 +25,19 @@ from typing import Any
 from refugium.errors import BadInput, Conflict
 from refugium.reports.definition import Definition
 from refugium.reports.jsonout import dumps
+from refugium.reports.render import render
 from refugium.web.core.auditing import record as audit
 from refugium.web.records import services as records
 from refugium.web.reports.compile import Build, compile_report, definition_digest
 
-__all__ = ["RENDERER", "Written", "build_report", "check_out", "renderer_available"]
-
-RENDERER = "refugium.reports.render"
+__all__ = ["Written", "build_report", "check_out"]
 
 
 @dataclass(frozen=True)
 class Written:
     out: Path
     files: tuple[str, ...]
-    rendered: bool
     build: Build
-
-
-def renderer_available() -> bool:
-    """Whether the renderer module is installed (another part of issue 10 provides it)."""
-    try:
-        return importlib.util.find_spec(RENDERER) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def check_out(out: Path) -> None:
@@ -106,10 +92,7 @@ def build_report(
         _write(staging / "data.json", dumps(built.report))
         _write(staging / "withheld.json", dumps(built.withheld.to_json()))
         _write(staging / "withheld.txt", built.withheld.render_text())
-        rendered = renderer_available()
-        if rendered:
-            render = importlib.import_module(RENDERER).render
-            render(built.report, staging)
+        render(built.report, staging)
         check_out(out)
         if out.is_dir():
             out.rmdir()
@@ -120,4 +103,4 @@ def build_report(
         raise
     audit(ws.actor, "reports.build", "report", definition_digest(definition))
     files = tuple(sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()))
-    return Written(out=out, files=files, rendered=rendered, build=built)
+    return Written(out=out, files=files, build=built)

@@ -16,6 +16,11 @@ then the other way round):
   Neither fsyncs, so the column "+fsync" adds an fsync of age's output: the refugium
   command fsyncs what it stores before it answers.
 
+Refugium's own modules are byte-compiled first, as installing the package does (pip writes
+the bytecode): run from a source checkout with PYTHONDONTWRITEBYTECODE set, as some shells
+and CI are, the command would otherwise compile every module of refugium on every run, which
+no installed copy does. `--no-compile` leaves that out (the condition of the earlier runs).
+
 Runs are warm-cache: the input was just written and nothing is dropped from the page cache
 (that needs root); alternating the order spreads what is left of that over both.
 
@@ -134,17 +139,46 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per size (medians shown)")
     parser.add_argument("--dir", type=Path, default=None, help="where to make the work folder")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="do not byte-compile refugium's modules first (as from a source checkout "
+        "with PYTHONDONTWRITEBYTECODE set)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if not sizes or min(sizes) <= 0 or args.runs <= 0:
         parser.error("give positive sizes and runs")
 
     with work_folder("vault", args.dir, keep=args.keep) as work:
-        _run(work, sizes, args.runs)
+        _run(work, sizes, args.runs, compiled=not args.no_compile)
 
 
-def _run(work: Path, sizes: list[int], runs: int) -> None:
+def byte_compile(env: dict[str, str]) -> Path:
+    """Writes the bytecode of the refugium package the command imports, as installing it
+    does; returns the package's folder."""
+    where = subprocess.run(
+        [sys.executable, "-c", "import refugium, sys; sys.stdout.write(refugium.__path__[0])"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    compile_env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", where],
+        env=compile_env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    return Path(where)
+
+
+def _run(work: Path, sizes: list[int], runs: int, *, compiled: bool) -> None:
     data = work / "data"
+    package = byte_compile(cli_env(data)) if compiled else None
     refugium_init(cli_env(data))
     recipient = desk_recipient(data)
     age_version = subprocess.run(["age", "--version"], capture_output=True, text=True).stdout
@@ -190,6 +224,11 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
         f"`refugium evidence add` vs `{age_version.strip() or 'age'}` -r + sha256sum on the "
         f"same file and disk; {os.cpu_count()} cores; median of {runs} runs, warm cache, "
         "order alternated; peak RSS = VmHWM of the command + its children.\n"
+    )
+    print(
+        f"refugium's bytecode: written first in {package}\n"
+        if package
+        else "refugium's bytecode: not written first (--no-compile)\n"
     )
     print(
         f"A 1 KiB file: {fixed_seconds:.2f} s (start-up, Django, commit), peak RSS "

@@ -196,31 +196,27 @@ def detach(request: HttpRequest, code: str) -> HttpResponse:
 # --- The documentation desk's URLs from before every desk had pages --------------------------
 
 
-def _moved(name: str, code: str, *, status: int = 302) -> HttpResponseRedirect:
-    """To the item's URL on the documentation desk (the only desk those URLs served). The
-    code is matched as 12 hex digits by the URL pattern, so nothing else reaches the
-    ``Location`` header."""
-    to = reverse(name, args=[RECORDS_DESK, code] if name in _DESK_NAMES else [code])
-    response = HttpResponseRedirect(to)
+def _moved(name: str, args: list[str], *, status: int = 302) -> HttpResponseRedirect:
+    """To the item's URL on the documentation desk (the only desk those URLs served);
+    ``reverse`` quotes the code into the ``Location`` header (the URL pattern lets no ``/``
+    in), and the new URL answers 404 for a code that names no item there."""
+    response = HttpResponseRedirect(reverse(name, args=args))
     response.status_code = status
     return response
-
-
-_DESK_NAMES = {"evidence:item", "evidence:download"}
 
 
 @never_cache
 @desk_member(RECORDS_DESK)
 @require_GET
 def legacy_item(request: HttpRequest, code: str) -> HttpResponse:
-    return _moved("evidence:item", code)
+    return _moved("evidence:item", [RECORDS_DESK, code])
 
 
 @never_cache
 @desk_member(RECORDS_DESK)
 @require_GET
 def legacy_download(request: HttpRequest, code: str) -> HttpResponse:
-    return _moved("evidence:download", code)
+    return _moved("evidence:download", [RECORDS_DESK, code])
 
 
 @never_cache
@@ -228,11 +224,11 @@ def legacy_download(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def legacy_attach(request: HttpRequest, code: str) -> HttpResponse:
     # 307: the browser repeats the POST, with its CSRF token, to the new URL.
-    return _moved("evidence:attach", code, status=307)
+    return _moved("evidence:attach", [code], status=307)
 
 
 @never_cache
 @desk_member(RECORDS_DESK)
 @require_POST
 def legacy_detach(request: HttpRequest, code: str) -> HttpResponse:
-    return _moved("evidence:detach", code, status=307)
+    return _moved("evidence:detach", [code], status=307)

@@ -63,6 +63,10 @@ def test_the_chooser_names_only_the_desks_whose_key_the_user_holds(signed_in, iv
     admin = signed_in().get("/evidence/").content.decode()
     for desk in ("intake", "documentation", "casework"):
         assert f"/evidence/desk/{desk}/" in admin
+    # "Your desks" links each of the user's desks to its evidence, and no other.
+    home = signed_in(ivan).get("/desk/").content.decode()
+    assert "/evidence/desk/intake/" in home
+    assert "/evidence/desk/documentation/" not in home
 
 
 def test_each_desk_lists_its_own_items_only(signed_in, two_desks) -> None:  # type: ignore[no-untyped-def]

@@ -54,7 +54,8 @@ def _events(item: Item) -> list[dict[str, object]]:
 
 
 def test_the_chooser_names_only_the_desks_whose_key_the_user_holds(signed_in, ivan: str) -> None:  # type: ignore[no-untyped-def]
-    mine = signed_in(ivan).get("/evidence/")
+    browser = signed_in(ivan)
+    mine = browser.get("/evidence/")
     assert mine.status_code == 200
     page = mine.content.decode()
     assert "/evidence/desk/intake/" in page
@@ -64,7 +65,7 @@ def test_the_chooser_names_only_the_desks_whose_key_the_user_holds(signed_in, iv
     for desk in ("intake", "documentation", "casework"):
         assert f"/evidence/desk/{desk}/" in admin
     # "Your desks" links each of the user's desks to its evidence, and no other.
-    home = signed_in(ivan).get("/desk/").content.decode()
+    home = browser.get("/desk/").content.decode()
     assert "/evidence/desk/intake/" in home
     assert "/evidence/desk/documentation/" not in home
 

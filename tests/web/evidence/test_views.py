@@ -64,7 +64,8 @@ def test_attach_and_detach_a_record_through_the_custody_log(signed_in, item) -> 
         f"/evidence/desk/documentation/{made.code}/attach/", {"kind": "event", "code": event.code}
     )
     assert done.status_code == 302
-    assert made.code in browser.get(f"/records/events/{event.code}/").content.decode()
+    record_page = browser.get(f"/records/events/{event.code}/").content.decode()
+    assert f'href="/evidence/desk/documentation/{made.code}/"' in record_page
     browser.post(
         f"/evidence/desk/documentation/{made.code}/detach/", {"kind": "event", "code": event.code}
     )

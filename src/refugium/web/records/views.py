@@ -485,8 +485,7 @@ def _evidence(row: Record) -> list[Shown]:
     from refugium.web.evidence.services import items_of
 
     return [
-        Shown(item.code, reverse("evidence:item", args=[DESK, item.code]))
-        for item in items_of(row)
+        Shown(item.code, reverse("evidence:item", args=[DESK, item.code])) for item in items_of(row)
     ]
 
 

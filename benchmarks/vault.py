@@ -16,6 +16,11 @@ then the other way round):
   Neither fsyncs, so the column "+fsync" adds an fsync of age's output: the refugium
   command fsyncs what it stores before it answers.
 
+Refugium's own modules are byte-compiled first, as installing the package does (pip writes
+the bytecode): run from a source checkout with PYTHONDONTWRITEBYTECODE set, as some shells
+and CI are, the command would otherwise compile every module of refugium on every run, which
+no installed copy does. `--no-compile` leaves that out (the condition of the earlier runs).
+
 Runs are warm-cache: the input was just written and nothing is dropped from the page cache
 (that needs root); alternating the order spreads what is left of that over both.
 
@@ -26,6 +31,10 @@ until exec); the peak is their sum, an upper bound of the largest total at any o
 The same is printed for a 1 KiB file: the growth with the file's size is the difference
 (target: under 64 MiB whatever the size, as for the intake).
 
+CPU time (user + system, of the command and every child it waited for, from the kernel's
+accounting of this script's children) is printed beside the wall-clock times: on a machine
+whose cores other work shares, wall time swings with that work, CPU time much less.
+
 Prints per size the medians, the ratio of refugium's time to the reference's (target: at
 most 1.2), the same ratio with the 1 KiB file's time (the command's start-up: Python, Django,
 the commit) taken off refugium's, and the peak RSS.
@@ -35,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -75,8 +85,15 @@ class PeakSampler(threading.Thread):
         return sum(self.seen.values())
 
 
-def refugium_add(data: Path, source: Path) -> tuple[float, int]:
-    """Seconds for `refugium evidence add SOURCE`, and its peak RSS in KiB."""
+def children_cpu() -> float:
+    """User + system seconds of this process's children that have been waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def refugium_add(data: Path, source: Path) -> tuple[float, int, float]:
+    """Seconds for `refugium evidence add SOURCE`, its peak RSS in KiB and its CPU seconds."""
+    cpu = children_cpu()
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "refugium.cli", "evidence", "add", str(source)],
@@ -90,15 +107,20 @@ def refugium_add(data: Path, source: Path) -> tuple[float, int]:
     sampler.start()
     out, err = process.communicate()
     elapsed = time.perf_counter() - started
+    cpu = children_cpu() - cpu
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"refugium evidence add failed: {err.decode(errors='replace')}")
     if len(out.splitlines()) != 1:
         raise SystemExit("refugium evidence add did not print one line")
-    return elapsed, sampler.peak_kib
+    return elapsed, sampler.peak_kib, cpu
 
 
-def age_and_sha256sum(recipient: str, source: Path, out: Path, *, fsync: bool) -> float:
+def age_and_sha256sum(
+    recipient: str, source: Path, out: Path, *, fsync: bool
+) -> tuple[float, float]:
+    """Seconds for the reference, and its CPU seconds."""
+    cpu = children_cpu()
     started = time.perf_counter()
     subprocess.run(["age", "-r", recipient, "-o", str(out), str(source)], check=True)
     if fsync:
@@ -109,8 +131,9 @@ def age_and_sha256sum(recipient: str, source: Path, out: Path, *, fsync: bool) -
             os.close(fd)
     subprocess.run(["sha256sum", str(source)], check=True, stdout=subprocess.DEVNULL)
     elapsed = time.perf_counter() - started
+    cpu = children_cpu() - cpu
     out.unlink()
-    return elapsed
+    return elapsed, cpu
 
 
 def desk_recipient(data: Path, desk: str = "documentation") -> str:
@@ -134,17 +157,46 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per size (medians shown)")
     parser.add_argument("--dir", type=Path, default=None, help="where to make the work folder")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="do not byte-compile refugium's modules first (as from a source checkout "
+        "with PYTHONDONTWRITEBYTECODE set)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if not sizes or min(sizes) <= 0 or args.runs <= 0:
         parser.error("give positive sizes and runs")
 
     with work_folder("vault", args.dir, keep=args.keep) as work:
-        _run(work, sizes, args.runs)
+        _run(work, sizes, args.runs, compiled=not args.no_compile)
 
 
-def _run(work: Path, sizes: list[int], runs: int) -> None:
+def byte_compile(env: dict[str, str]) -> Path:
+    """Writes the bytecode of the refugium package the command imports, as installing it
+    does; returns the package's folder."""
+    where = subprocess.run(
+        [sys.executable, "-c", "import refugium, sys; sys.stdout.write(refugium.__path__[0])"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    compile_env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", where],
+        env=compile_env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    return Path(where)
+
+
+def _run(work: Path, sizes: list[int], runs: int, *, compiled: bool) -> None:
     data = work / "data"
+    package = byte_compile(cli_env(data)) if compiled else None
     refugium_init(cli_env(data))
     recipient = desk_recipient(data)
     age_version = subprocess.run(["age", "--version"], capture_output=True, text=True).stdout
@@ -156,25 +208,31 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
     for _ in range(2):  # warm-up: imports and the database in the page cache
         refugium_add(data, tiny)
     fixed = [refugium_add(data, tiny) for _ in range(runs)]
-    fixed_seconds = statistics.median(t for t, _ in fixed)
-    fixed_peak = max(p for _, p in fixed)
+    fixed_seconds = statistics.median(t for t, _, _ in fixed)
+    fixed_peak = max(p for _, p, _ in fixed)
+    fixed_cpu = statistics.median(c for _, _, c in fixed)
 
     results = []
     for size in sizes:
         source = inputs / f"input-{size}MiB.bin"
         random_file(source, size * MiB)
         ours, peaks, theirs, theirs_sync = [], [], [], []
+        ours_cpu, theirs_cpu = [], []
         out = inputs / "out.age"
         for run in range(runs):
             steps = ["refugium", "age"] if run % 2 == 0 else ["age", "refugium"]
             for step in steps:
                 if step == "refugium":
-                    seconds, peak = refugium_add(data, source)
+                    seconds, peak, cpu = refugium_add(data, source)
                     ours.append(seconds)
                     peaks.append(peak)
+                    ours_cpu.append(cpu)
                 else:
-                    theirs.append(age_and_sha256sum(recipient, source, out, fsync=False))
-                    theirs_sync.append(age_and_sha256sum(recipient, source, out, fsync=True))
+                    seconds, cpu = age_and_sha256sum(recipient, source, out, fsync=False)
+                    theirs.append(seconds)
+                    theirs_cpu.append(cpu)
+                    seconds, _ = age_and_sha256sum(recipient, source, out, fsync=True)
+                    theirs_sync.append(seconds)
         source.unlink()
         results.append(
             {
@@ -183,6 +241,8 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
                 "theirs": statistics.median(theirs),
                 "theirs_sync": statistics.median(theirs_sync),
                 "peak_kib": max(peaks),
+                "ours_cpu": statistics.median(ours_cpu),
+                "theirs_cpu": statistics.median(theirs_cpu),
             }
         )
 
@@ -192,8 +252,13 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
         "order alternated; peak RSS = VmHWM of the command + its children.\n"
     )
     print(
-        f"A 1 KiB file: {fixed_seconds:.2f} s (start-up, Django, commit), peak RSS "
-        f"{fixed_peak / 1024:.0f} MiB.\n"
+        f"refugium's bytecode: written first in {package}\n"
+        if package
+        else "refugium's bytecode: not written first (--no-compile)\n"
+    )
+    print(
+        f"A 1 KiB file: {fixed_seconds:.2f} s (start-up, Django, commit; CPU "
+        f"{fixed_cpu:.2f} s), peak RSS {fixed_peak / 1024:.0f} MiB.\n"
     )
     print(
         f"{'size MiB':>8} {'refugium s':>11} {'age+sha s':>10} {'ratio':>6} "
@@ -215,6 +280,12 @@ def _run(work: Path, sizes: list[int], runs: int) -> None:
             failed.append(f"{r['size']} MiB: ratio {ratio:.2f} > {RATIO_TARGET}")
         if growth >= RSS_TARGET_MIB:
             failed.append(f"{r['size']} MiB: RSS growth {growth:.0f} MiB >= {RSS_TARGET_MIB}")
+    print(f"\n{'size MiB':>8} {'refugium CPU s':>15} {'age+sha CPU s':>14} {'ratio':>6}")
+    for r in results:
+        print(
+            f"{r['size']:>8} {r['ours_cpu']:>15.2f} {r['theirs_cpu']:>14.2f} "
+            f"{r['ours_cpu'] / r['theirs_cpu']:>6.2f}"
+        )
     print(
         "\nratio = refugium's time / the reference's (age -r then sha256sum; +fsync: with an "
         "fsync of age's output, as refugium does); no start-up: refugium's time minus the 1 KiB "

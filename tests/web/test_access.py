@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from refugium.web.access import DESK_MEMBER, POLICIES, policy_of
+from refugium.web.access import DESK_IN_URL, DESK_MEMBER, POLICIES, policy_of
 
 
 def _patterns(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPattern]]:
@@ -48,6 +48,14 @@ def test_policies_are_from_the_known_kinds():
         assert policy in kinds or (
             policy.startswith(DESK_MEMBER) and policy[len(DESK_MEMBER):]
         ), name
+
+
+def test_a_desk_named_by_the_url_is_checked_against_the_url():
+    """``desk-member:<desk>`` pages take the desk from the URL: every such pattern has a
+    ``desk`` argument, so the check cannot silently fall back to no desk at all."""
+    for name, pattern in _patterns(get_resolver()):
+        if POLICIES.get(name) == DESK_IN_URL:
+            assert "desk" in pattern.pattern.regex.groupindex, name
 
 
 def test_the_walk_sees_every_app():

@@ -8,24 +8,34 @@ custody log (``CustodyLog``), which holds salted commitments, never bare hashes
 
 ``refugium.vault.sniff``, ``metadata`` and ``sharing`` are imported from their modules: they
 bring in Pillow, pypdf and mutagen, which the intake's upload path does not need.
+
+The names below are loaded when first used (``__getattr__``): ``refugium evidence add`` and
+the intake need only the store, and the export bundle's module (zip files, the manifest,
+its checks) would otherwise be read by every command that stores a file.
 """
 
-from refugium.vault.bundle import (
-    BundleItem,
-    BundleResult,
-    safe_file_name,
-    verify_bundle,
-    write_bundle,
-)
-from refugium.vault.custody import EVENTS, CustodyLog, commitment, new_salt
-from refugium.vault.store import (
-    NORMALISED_TIME,
-    EncryptedStore,
-    Staged,
-    SweepReport,
-    TooLarge,
-    Upload,
-)
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from refugium.vault.bundle import (
+        BundleItem,
+        BundleResult,
+        safe_file_name,
+        verify_bundle,
+        write_bundle,
+    )
+    from refugium.vault.custody import EVENTS, CustodyLog, commitment, new_salt
+    from refugium.vault.store import (
+        NORMALISED_TIME,
+        EncryptedStore,
+        Staged,
+        SweepReport,
+        TooLarge,
+        Upload,
+    )
 
 __all__ = [
     "EVENTS",
@@ -44,3 +54,34 @@ __all__ = [
     "verify_bundle",
     "write_bundle",
 ]
+
+_WHERE = {
+    "BundleItem": "bundle",
+    "BundleResult": "bundle",
+    "safe_file_name": "bundle",
+    "verify_bundle": "bundle",
+    "write_bundle": "bundle",
+    "EVENTS": "custody",
+    "CustodyLog": "custody",
+    "commitment": "custody",
+    "new_salt": "custody",
+    "NORMALISED_TIME": "store",
+    "EncryptedStore": "store",
+    "Staged": "store",
+    "SweepReport": "store",
+    "TooLarge": "store",
+    "Upload": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -20,6 +20,10 @@ Policies:
     (``desk_member``). Everyone else who is signed in gets the project's 404, the same as
     for an object that does not exist, so that no one learns what exists on a desk they
     are not on.
+``desk-member:<desk>``
+    The same rule for the desk named by the URL's ``desk`` argument (``url_desk_member``):
+    pages that serve every desk alike, such as the evidence vault's. A desk that does not
+    exist, and one the user is not on, both get the project's 404.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ PUBLIC_REPORTER = "public-reporter"
 ANONYMOUS = "anonymous"
 SIGNED_IN = "signed-in"
 DESK_MEMBER = "desk-member:"
+DESK_IN_URL = DESK_MEMBER + "<desk>"
 
 POLICIES: dict[str, str] = {
     # accounts
@@ -66,12 +71,19 @@ POLICIES: dict[str, str] = {
     "records:edit": "desk-member:documentation",
     "records:history": "desk-member:documentation",
     "records:timeline": "desk-member:documentation",
-    # evidence (the documentation desk's vault)
-    "evidence:list": "desk-member:documentation",
-    "evidence:item": "desk-member:documentation",
-    "evidence:download": "desk-member:documentation",
+    # evidence (every desk's vault; the chooser lists only the user's own desks; attaching
+    # to records is the documentation desk's, where the records are)
+    "evidence:desks": SIGNED_IN,
+    "evidence:list": DESK_IN_URL,
+    "evidence:item": DESK_IN_URL,
+    "evidence:download": DESK_IN_URL,
     "evidence:attach": "desk-member:documentation",
     "evidence:detach": "desk-member:documentation",
+    # the documentation desk's evidence URLs from before every desk had pages: redirects
+    "evidence:legacy_item": "desk-member:documentation",
+    "evidence:legacy_download": "desk-member:documentation",
+    "evidence:legacy_attach": "desk-member:documentation",
+    "evidence:legacy_detach": "desk-member:documentation",
     # possible duplicate persons of the documentation database
     "matches:list": "desk-member:documentation",
     "matches:find": "desk-member:documentation",
@@ -170,3 +182,21 @@ def desk_member(desk: str) -> Callable[[View], View]:
         return wrapped
 
     return decorate
+
+
+def url_desk_member(view: View) -> View:
+    """``desk_member`` for the desk named by the URL's ``desk`` argument: only for active
+    members of that desk holding its key; the project's 404 for everyone else signed in,
+    whether the desk exists or not."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        desk = kwargs.get("desk")
+        if not isinstance(desk, str) or not holds_desk_key(
+            request.user, getattr(request, "keyring", None), desk
+        ):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    wrapped.access_policy = DESK_IN_URL  # type: ignore[attr-defined]
+    return wrapped

@@ -1,4 +1,15 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _on_records_saved(sender: Any, **kwargs: Any) -> None:
+    """Imports the receiver when a record is first saved, not at start-up: it brings in
+    phone-number parsing (``refugium.casework.contacts``), which a command that saves no
+    record (``refugium evidence add`` …) would load for nothing."""
+    from refugium.web.casework.recheck import on_records_saved
+
+    on_records_saved(sender, **kwargs)
 
 
 class CaseworkConfig(AppConfig):
@@ -10,8 +21,7 @@ class CaseworkConfig(AppConfig):
     verbose_name = "Casework"
 
     def ready(self) -> None:
-        from refugium.web.casework.recheck import on_records_saved
         from refugium.web.records.signals import records_saved
 
         # An arrest documented on the records desk lists the person's contacts (issue 9).
-        records_saved.connect(on_records_saved, dispatch_uid="casework.arrests")
+        records_saved.connect(_on_records_saved, dispatch_uid="casework.arrests")

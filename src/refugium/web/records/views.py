@@ -479,10 +479,14 @@ def _files(row: Record) -> list[Shown]:
 
 
 def _evidence(row: Record) -> list[Shown]:
-    """Evidence items attached to the record, by code (their names are sealed)."""
+    """Evidence items attached to the record, by code (their names are sealed). Only the
+    documentation desk's items can be attached (``evidence.views.attach``), so their pages
+    are that desk's."""
     from refugium.web.evidence.services import items_of
 
-    return [Shown(item.code, reverse("evidence:item", args=[item.code])) for item in items_of(row)]
+    return [
+        Shown(item.code, reverse("evidence:item", args=[DESK, item.code])) for item in items_of(row)
+    ]
 
 
 def _link_actions(row: Record) -> list[tuple[str, str]]:

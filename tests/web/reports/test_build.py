@@ -18,7 +18,7 @@ import pytest
 
 from refugium.errors import Conflict
 from refugium.reports.definition import BadDefinition, load, parse
-from refugium.reports.pdf import pdf_text
+from refugium.reports.pdf import pdf_page_png, pdf_text
 from refugium.web.core.auditing import audit_log
 from refugium.web.estimates import services as estimates
 from refugium.web.evidence import services as evidence
@@ -35,6 +35,7 @@ from refugium.web.records.models import (
 )
 from refugium.web.reports import build as report_build
 from refugium.web.reports.compile import compile_report
+from tests.browser import ARTIFACTS
 from tests.cli_runner import refugium
 from tests.web.records.conftest import ws  # noqa: F401 (the unlocked documentation desk)
 
@@ -477,6 +478,15 @@ def test_the_command_builds_the_demo_data_from_nothing(tmp_path: Path) -> None:
     wave = dict(zip(report["tables"][0]["rows"]["keys"], report["tables"][0]["cells"], strict=True))
     assert sum(wave[m].get("count", 0) for m in ("2017-03", "2017-04", "2017-05")) >= 30
     assert all(wave[f"2018-{m:02d}"] == {"count": 0} for m in range(1, 11))
+    # The PDF a reader gets: Russian headings, numbered pages, and page images for a person
+    # to look at (tests/artifacts/, not committed): the title page and the waves.
+    pdf = (out / "report.pdf").read_bytes()
+    text = pdf_text(pdf)
+    assert "Действия по месяцам" in text
+    assert "1 / " in text
+    ARTIFACTS.mkdir(exist_ok=True)
+    for page in (1, 2):
+        (ARTIFACTS / f"report-demo-ru-page{page}.png").write_bytes(pdf_page_png(pdf, page))
     again = refugium(data, *args, "--passphrase-stdin", stdin=passphrase)
     assert again.returncode == 2
     assert (

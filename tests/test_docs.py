@@ -37,10 +37,10 @@ def test_the_docs_named_in_the_readme_exist():
         assert (DOCS / name).is_file()
 
 
-def _fenced_blocks(text: str) -> list[str]:
+def _fenced_blocks(text: str, *, indented: bool = False) -> list[str]:
     blocks, current = [], None
     for line in text.splitlines(keepends=True):
-        if line.startswith("```"):
+        if (line.lstrip(" ") if indented else line).startswith("```"):
             if current is None:
                 current = [line]
             else:
@@ -67,3 +67,44 @@ def test_casework_ru_follows_the_english():
     assert blocks
     for block in blocks:
         assert block in russian, f"code block missing from casework.ru.md:\n{block}"
+
+
+def _split_reports_doc() -> tuple[str, str]:
+    """docs/reports.md: the English half, and the Russian half from its first Cyrillic heading."""
+    lines = (DOCS / "reports.md").read_text().splitlines(keepends=True)
+    first = next(
+        i
+        for i, line in enumerate(lines)
+        if line.startswith("#") and any("\u0400" <= c <= "\u04ff" for c in line)
+    )
+    return "".join(lines[:first]), "".join(lines[first:])
+
+
+def _headings(text: str, prefix: str, *, skip_section: str | None = None) -> list[str]:
+    found, fenced, skipping = [], False, False
+    for line in text.splitlines():
+        if line.lstrip(" ").startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
+        if line.startswith("## "):
+            skipping = line[3:].strip() == skip_section
+        if line.startswith(prefix) and not skipping:
+            found.append(line)
+    return found
+
+
+def test_reports_ru_follows_the_english():
+    english, russian = _split_reports_doc()
+    assert "## Writing a definition" in english
+    assert "## Как написать определение доклада" in russian
+    for prefix in ("## ", "### "):
+        en = _headings(english, prefix, skip_section="The reports page")
+        ru = _headings(russian, prefix)
+        assert en, prefix
+        assert len(ru) >= len(en), f"{prefix!r}: English {en}, Russian {ru}"
+    blocks = _fenced_blocks(english, indented=True)
+    assert len(blocks) >= 9
+    for block in blocks:
+        assert block in russian, f"code block missing from the Russian half of reports.md:\n{block}"

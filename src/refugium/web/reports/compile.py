@@ -31,6 +31,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -756,14 +757,18 @@ class _Compiler:
         results = estimate_tables({None: table}, list(self.d.sections.estimates), options)
         out = []
         for r in results:
-            ran = r.estimate == r.estimate
-            upper = None if r.upper == float("inf") else round(r.upper)
+            # A method that could not run gives NaN (its warnings say why); an interval
+            # open at the top gives inf, published as null. Neither may reach round().
+            ran = math.isfinite(r.estimate)
+            interval = None
+            if ran and math.isfinite(r.lower):
+                interval = [round(r.lower), round(r.upper) if math.isfinite(r.upper) else None]
             out.append(
                 {
                     "method": r.method,
                     "stratum": None,
                     "estimate": round(r.estimate) if ran else None,
-                    "interval": [round(r.lower), upper] if ran else None,
+                    "interval": interval,
                     "level": LEVEL,
                     "observed": r.observed,
                     "assumptions": _w(self.lang, r.method),

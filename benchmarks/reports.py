@@ -41,7 +41,7 @@ def _run(args: list[str], env: dict[str, str], log: Path) -> tuple[float, int, i
     with log.open("wb") as out:
         started = time.perf_counter()
         child = subprocess.Popen(
-            [sys.executable, "-m", "refugium.cli", *args],
+            [sys.executable, "-m", "refugium.cli", "--traceback", *args],
             stdin=subprocess.PIPE,
             stdout=out,
             stderr=subprocess.STDOUT,

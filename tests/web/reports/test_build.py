@@ -541,3 +541,27 @@ def test_a_method_that_could_not_run_is_published_without_figures_not_a_crash(
     assert (failed["estimate"], failed["interval"]) == (None, None)
     assert failed["warnings"] == ["not estimated: no overlap"]
     assert (open_top["estimate"], open_top["interval"]) == (40, [20, None])
+
+
+def test_long_lists_of_records_are_queried_in_pieces_with_the_same_report(
+    ws: services.Workspace,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A report of 100,000 events selects more acts than SQLite takes variables in one
+    statement; pieces of 2 here must give the very same report."""
+    from refugium.web.reports import compile as compiler
+
+    world = _planted_world(ws)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + b"invented" * 20)
+    item, _ = evidence.ingest(photo, ws.desk, source="invented", actor="admin")
+    evidence.attach(item, world["victims"][3], actor="admin")
+    identities = [k.identity for k in ws.keys]
+    whole = compile_report(ws, _definition(), language="en", identities=identities).report
+    monkeypatch.setattr(compiler, "IN_CHUNK", 2)
+    pieces = compile_report(ws, _definition(), language="en", identities=identities).report
+    assert pieces == whole
+    unit = next(t for t in whole["tables"] if t["name"] == "by_perpetrator_unit")
+    assert "Unit A" in unit["rows"]["labels"]
+    assert len(whole["evidence"]) == 1

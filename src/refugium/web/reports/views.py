@@ -32,6 +32,8 @@ Design (issue 10; docs/reports.md, "The reports page"):
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,12 +67,22 @@ DESK = records.DOCUMENTATION_DESK
 SOURCE = "definition.toml"
 EXAMPLE = Path(refugium.__file__).resolve().parents[2] / "examples" / "report.toml"
 CHUNK = 64 * 1024
+RENDERER = "refugium.reports.render"
 
 PREVIEW_CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 """The preview's policy: the report's own inline styles and data: images, nothing else."""
+
+
+def _renderer_installed() -> bool:
+    """Whether ``refugium.reports.render`` (report.html, charts, report.pdf) is installed;
+    the page shows whatever files a build has either way."""
+    try:
+        return importlib.util.find_spec(RENDERER) is not None
+    except (ModuleNotFoundError, ValueError):  # ValueError: a module without a spec
+        return RENDERER in sys.modules
 
 
 def _ws(request: HttpRequest) -> records.Workspace:
@@ -113,7 +125,7 @@ def _page(
             "nav": _nav(),
             "problems": problems or [],
             "builds": builds.listing(),
-            "renderer": report_build.renderer_available(),
+            "renderer": _renderer_installed(),
         },
         status=status,
     )
@@ -218,7 +230,7 @@ def detail(request: HttpRequest, build: str) -> HttpResponse:
             "build": described,
             "files": listed,
             "preview": "report.html" in names,
-            "renderer": report_build.renderer_available(),
+            "renderer": _renderer_installed(),
         },
     )
 

@@ -65,6 +65,12 @@ class DataDir:
         return self.root / "custody.jsonl"
 
     @property
+    def reports(self) -> Path:
+        """The reports page's builds, one folder per build named by a random id
+        (``web.reports.builds``): never served as files, only through the page's views."""
+        return self.root / "reports"
+
+    @property
     def initialised_marker(self) -> Path:
         """Written last by ``refugium init``: a folder without it is not usable."""
         return self.root / "INITIALISED"

@@ -93,6 +93,12 @@ POLICIES: dict[str, str] = {
     # estimates of the total number of victims from the documentation database
     "estimates:home": "desk-member:documentation",
     "estimates:table": "desk-member:documentation",
+    # advocacy reports built from the documentation database (builds under DATA/reports)
+    "reports:home": "desk-member:documentation",
+    "reports:detail": "desk-member:documentation",
+    "reports:preview": "desk-member:documentation",
+    "reports:download": "desk-member:documentation",
+    "reports:delete": "desk-member:documentation",
     # a partner organisation's one download of a referral (the token is the credential)
     "referrals:fetch": ANONYMOUS,
     # casework (the caseworkers' pages; a case also answers 404 to a member not assigned)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("evidence/", include("refugium.web.evidence.urls")),
     path("duplicates/", include("refugium.web.matches.urls")),
     path("estimates/", include("refugium.web.estimates.urls")),
+    path("reports/", include("refugium.web.reports.urls")),
     path("referrals/", include("refugium.web.casework.referral_urls")),
     path("casework/", include("refugium.web.casework.urls")),
     *i18n_patterns(path("", include("refugium.web.intake.urls")), prefix_default_language=False),

@@ -529,3 +529,53 @@ def test_the_pseudonym_secret_is_stable_per_definition_and_unrelated_across_defi
     assert pseudonym_secret(ws, one) == pseudonym_secret(ws, _definition())
     assert pseudonym_secret(ws, one) != pseudonym_secret(ws, other)
     assert len(pseudonym_secret(ws, one)) == 32
+
+
+def test_a_method_that_could_not_run_is_published_without_figures_not_a_crash(
+    ws: services.Workspace,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The demo's loglinear fit at 1,000 events gives NaN (lists barely overlap): the report
+    says "not estimated" with the method's warning, and an open upper bound is null."""
+    from refugium.estimation import run
+    from refugium.estimation.result import Estimate
+
+    nan, inf = float("nan"), float("inf")
+
+    def estimate_tables(tables: Any, methods: Any, options: Any) -> list[Estimate]:
+        return [
+            Estimate("loglinear", nan, "mle", nan, nan, 16, "Mt", ("not estimated: no overlap",)),
+            Estimate("lcmcr", 40.4, "posterior median", 20.2, inf, 16, "K=2"),
+        ]
+
+    monkeypatch.setattr(run, "estimate_tables", estimate_tables)
+    _planted_world(ws)
+    report = compile_report(ws, _definition(), language="en").report
+    failed, open_top = report["estimates"]
+    assert (failed["estimate"], failed["interval"]) == (None, None)
+    assert failed["warnings"] == ["not estimated: no overlap"]
+    assert (open_top["estimate"], open_top["interval"]) == (40, [20, None])
+
+
+def test_long_lists_of_records_are_queried_in_pieces_with_the_same_report(
+    ws: services.Workspace,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A report of 100,000 events selects more acts than SQLite takes variables in one
+    statement; pieces of 2 here must give the very same report."""
+    from refugium.web.reports import compile as compiler
+
+    world = _planted_world(ws)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + b"invented" * 20)
+    item, _ = evidence.ingest(photo, ws.desk, source="invented", actor="admin")
+    evidence.attach(item, world["victims"][3], actor="admin")
+    identities = [k.identity for k in ws.keys]
+    whole = compile_report(ws, _definition(), language="en", identities=identities).report
+    monkeypatch.setattr(compiler, "IN_CHUNK", 2)
+    pieces = compile_report(ws, _definition(), language="en", identities=identities).report
+    assert pieces == whole
+    unit = next(t for t in whole["tables"] if t["name"] == "by_perpetrator_unit")
+    assert "Unit A" in unit["rows"]["labels"]
+    assert len(whole["evidence"]) == 1

@@ -31,6 +31,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -76,6 +77,10 @@ MAX_LISTS: Final = 8
 """Sources as lists for the estimates: the latent-class sampler takes minutes beyond 8; the
 sources naming the most selected victims are used and the others counted in a note."""
 LEVEL: Final = 0.95
+IN_CHUNK = 50_000
+"""Most values one ``__in`` filter sends: SQLite refuses a statement with more than its
+variable limit (250,000 in Debian's build, 32,766 upstream), and a report of 100,000 events
+selects about 260,000 acts."""
 _SECRET_PURPOSE: Final = "report-pseudonyms"  # noqa: S105 (a domain label, not a secret)
 
 _AXES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
@@ -639,7 +644,8 @@ class _Compiler:
     def by_perpetrator_unit(self, acts: Sequence[_Act]) -> None:
         act_pks = [a.pk for a in acts]
         units: dict[int, set[str]] = defaultdict(set)
-        for inv in Involvement.objects.filter(desk=self.ws.desk, act__in=act_pks).order_by("pk"):
+        involvements = Involvement.objects.filter(desk=self.ws.desk)
+        for inv in sorted(_filter_in(involvements, "act", act_pks), key=lambda i: i.pk):
             unit = _plain(str(self.ws.sealer.open(inv, "details").get("unit") or ""))
             if unit:
                 units[inv.act_id].add(unit)
@@ -756,14 +762,18 @@ class _Compiler:
         results = estimate_tables({None: table}, list(self.d.sections.estimates), options)
         out = []
         for r in results:
-            ran = r.estimate == r.estimate
-            upper = None if r.upper == float("inf") else round(r.upper)
+            # A method that could not run gives NaN (its warnings say why); an interval
+            # open at the top gives inf, published as null. Neither may reach round().
+            ran = math.isfinite(r.estimate)
+            interval = None
+            if ran and math.isfinite(r.lower):
+                interval = [round(r.lower), round(r.upper) if math.isfinite(r.upper) else None]
             out.append(
                 {
                     "method": r.method,
                     "stratum": None,
                     "estimate": round(r.estimate) if ran else None,
-                    "interval": [round(r.lower), upper] if ran else None,
+                    "interval": interval,
                     "level": LEVEL,
                     "observed": r.observed,
                     "assumptions": _w(self.lang, r.method),
@@ -833,6 +843,14 @@ class _Compiler:
         mapping = _region_mapping(regions)
         place = coarsen.coarsen_place(regions[event.region_id].key, self.d.place_grain, mapping)
         return self.label(_by_key(regions, place.label))
+
+
+def _filter_in(queryset: Any, field: str, values: Iterable[int]) -> Iterable[Any]:
+    """``queryset.filter(<field>__in=values)``, in pieces of :data:`IN_CHUNK` values so that
+    no statement exceeds SQLite's variable limit; each row once, in no particular order."""
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), IN_CHUNK):
+        yield from queryset.filter(**{f"{field}__in": ordered[start : start + IN_CHUNK]})
 
 
 def models_q(events: set[int], victims: set[int]) -> Any:
@@ -1225,9 +1243,9 @@ def _evidence(c: _Compiler, acts: Sequence[_Act], victims: set[int]) -> list[dic
     items: dict[int, Any] = {}
     for kind, pks in wanted.items():
         links = Link.objects.filter(
-            record_type=kind, record_pk__in=pks, item__desk=c.ws.desk, item__case_keyed=False
-        )
-        for link in links.select_related("item"):
+            record_type=kind, item__desk=c.ws.desk, item__case_keyed=False
+        ).select_related("item")
+        for link in _filter_in(links, "record_pk", pks):
             items[link.item_id] = link.item
     if not items:
         return []

@@ -37,9 +37,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -63,27 +62,13 @@ METHOD_NAMES = {
 KIND_NAMES = {"mle": _("MLE"), "posterior median": _("posterior median")}
 
 
-def _ws(request: HttpRequest) -> records.Workspace:
-    try:
-        return records.workspace(request.user, getattr(request, "keyring", None))
-    except (records.NoAccess, NotFound):
-        raise Http404 from None
-
-
-def _nav() -> list[tuple[str, str]]:
-    return [
-        (str(record_views.TITLES[kind]), reverse("records:list", args=[slug]))
-        for slug, kind in record_views.SLUGS.items()
-    ]
-
-
 def _page(
     request: HttpRequest, form: EstimateForm, *, status: int = 200, **context: Any
 ) -> HttpResponse:
     return render(
         request,
         "estimates/page.html",
-        {"form": form, "nav": _nav(), "default_seed": services.DEFAULT_SEED, **context},
+        {"form": form, "nav": record_views.nav(), "default_seed": services.DEFAULT_SEED, **context},
         status=status,
     )
 
@@ -93,7 +78,7 @@ def _page(
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
     """The form; posted, the estimates (one audit entry, then the counting)."""
-    ws = _ws(request)
+    ws = record_views.workspace_or_404(request)
     if request.method != "POST":
         return _page(request, EstimateForm(ws, initial={"seed": services.DEFAULT_SEED}))
     form = EstimateForm(ws, request.POST)
@@ -148,7 +133,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_POST
 def table(request: HttpRequest) -> HttpResponse:
     """The capture table as ``refugium estimate`` reads it: counts only (audited too)."""
-    ws = _ws(request)
+    ws = record_views.workspace_or_404(request)
     form = EstimateForm(ws, request.POST)
     if not form.is_valid():
         return _page(request, form, status=400)

@@ -42,7 +42,7 @@ class FindForm(forms.Form):
 
 
 def _match(request: HttpRequest, number: int) -> tuple[records.Workspace, PersonMatch]:
-    ws = record_views._ws(request)
+    ws = record_views.workspace_or_404(request)
     try:
         return ws, services.get_match(ws, number)
     except NotFound:
@@ -83,7 +83,7 @@ def _list_page(
             "decided": decided.select_related("decided_by")[:RECENT],
             "error": error,
             "found": request.GET.get("found", ""),
-            "nav": record_views._nav(),
+            "nav": record_views.nav(),
         },
         status=status,
     )
@@ -93,7 +93,7 @@ def _list_page(
 @desk_member(DESK)
 @require_GET
 def match_list(request: HttpRequest) -> HttpResponse:
-    ws = record_views._ws(request)
+    ws = record_views.workspace_or_404(request)
     return _list_page(request, ws, FindForm(initial={"threshold": DEFAULT_THRESHOLD}))
 
 
@@ -102,7 +102,7 @@ def match_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def find(request: HttpRequest) -> HttpResponse:
     """Runs the linkage model over the desk's persons (an audited read of every identity)."""
-    ws = record_views._ws(request)
+    ws = record_views.workspace_or_404(request)
     form = FindForm(request.POST)
     if not form.is_valid():
         return _list_page(request, ws, form, status=400)
@@ -145,7 +145,7 @@ def pair(request: HttpRequest, number: int) -> HttpResponse:
             "moved": match.moved_links,
             "links": [_link_counts(match.person_a), _link_counts(match.person_b)],
             "merged": [services.merged_into(match.person_a), services.merged_into(match.person_b)],
-            "nav": record_views._nav(),
+            "nav": record_views.nav(),
         },
     )
 
@@ -169,7 +169,7 @@ def _decision(request: HttpRequest, number: int, confirming: bool) -> HttpRespon
         return render(
             request,
             "matches/refused.html",
-            {"match": match, "message": refused.message, "nav": record_views._nav()},
+            {"match": match, "message": refused.message, "nav": record_views.nav()},
             status=409,
         )
     if confirming:

@@ -79,7 +79,9 @@ def _language() -> str:
 
 
 @sensitive_variables()
-def _ws(request: HttpRequest) -> services.Workspace:
+def workspace_or_404(request: HttpRequest) -> services.Workspace:
+    """The documentation desk unlocked for the request, or the same 404 as a missing page
+    (the estimates and reports pages use it too)."""
     try:
         return services.workspace(request.user, getattr(request, "keyring", None))
     except (services.NoAccess, NotFound):
@@ -325,7 +327,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @desk_member(DESK)
 @require_GET
 def record_list(request: HttpRequest, slug: str) -> HttpResponse:
-    ws = _ws(request)
+    ws = workspace_or_404(request)
     kind = _kind(slug)
     model = services.model_of(kind)
     if model is Person:
@@ -367,7 +369,7 @@ def record_list(request: HttpRequest, slug: str) -> HttpResponse:
             "table": table,
             "page": page,
             "query": query.urlencode(),
-            "nav": _nav(),
+            "nav": nav(),
         },
     )
 
@@ -402,7 +404,7 @@ def _person_search(request: HttpRequest, ws: services.Workspace) -> HttpResponse
             "results": results,
             "searched": searched,
             "page": page,
-            "nav": _nav(),
+            "nav": nav(),
             "kind": "person",
             "slug": "persons",
             "title": TITLES["person"],
@@ -410,7 +412,8 @@ def _person_search(request: HttpRequest, ws: services.Workspace) -> HttpResponse
     )
 
 
-def _nav() -> list[tuple[str, str]]:
+def nav() -> list[tuple[str, str]]:
+    """The records' menu: (title, URL) per kind of record, for every documentation page."""
     return [
         (str(TITLES[kind]), reverse("records:list", args=[slug])) for slug, kind in SLUGS.items()
     ]
@@ -444,7 +447,7 @@ def _render_detail(
             "files": _files(row),
             "evidence": _evidence(row),
             "merged_into": _merged_into(row),
-            "nav": _nav(),
+            "nav": nav(),
         },
     )
 
@@ -520,7 +523,7 @@ def _link_actions(row: Record) -> list[tuple[str, str]]:
 @desk_member(DESK)
 @require_GET
 def detail(request: HttpRequest, slug: str, code: str) -> HttpResponse:
-    ws = _ws(request)
+    ws = workspace_or_404(request)
     return _render_detail(request, ws, _record(ws, _kind(slug), code), identity=False)
 
 
@@ -529,7 +532,7 @@ def detail(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 @require_GET
 def identity(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     """The identifying fields too: an audited read (``records.read``)."""
-    ws = _ws(request)
+    ws = workspace_or_404(request)
     return _render_detail(request, ws, _record(ws, _kind(slug), code), identity=True)
 
 
@@ -537,7 +540,7 @@ def identity(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 @desk_member(DESK)
 @require_GET
 def history(request: HttpRequest, slug: str, code: str) -> HttpResponse:
-    ws = _ws(request)
+    ws = workspace_or_404(request)
     row = _record(ws, _kind(slug), code)
     specs = {spec.name: spec for spec in row.SCHEMA}
     changes = []
@@ -557,7 +560,7 @@ def history(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     return render(
         request,
         "records/history.html",
-        {"row": row, "slug": slug, "changes": changes, "nav": _nav()},
+        {"row": row, "slug": slug, "changes": changes, "nav": nav()},
     )
 
 
@@ -565,7 +568,7 @@ def history(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 @desk_member(DESK)
 @require_GET
 def record_timeline(request: HttpRequest, slug: str, code: str) -> HttpResponse:
-    ws = _ws(request)
+    ws = workspace_or_404(request)
     row = _record(ws, _kind(slug), code)
     if not isinstance(row, Event | Person | Place):
         raise Http404
@@ -582,7 +585,7 @@ def record_timeline(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     return render(
         request,
         "records/timeline.html",
-        {"row": row, "slug": slug, "entries": shown, "nav": _nav()},
+        {"row": row, "slug": slug, "entries": shown, "nav": nav()},
     )
 
 
@@ -601,7 +604,7 @@ def _form_page(
             "kind": kind,
             "slug": SLUG_OF[kind],
             "kind_title": TITLES[kind],
-            "nav": _nav(),
+            "nav": nav(),
         },
         status=status,
     )
@@ -633,7 +636,7 @@ def _save_from_form(
 @require_http_methods(["GET", "POST"])
 @sensitive_post_parameters()
 def create(request: HttpRequest, slug: str) -> HttpResponse:
-    ws = _ws(request)
+    ws = workspace_or_404(request)
     kind = _kind(slug)
     model = services.model_of(kind)
     form_class = record_forms.record_form(model, _language(), identity=True)
@@ -649,7 +652,7 @@ def create(request: HttpRequest, slug: str) -> HttpResponse:
 @sensitive_post_parameters()
 def edit(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     """Editing shows identifying fields, so opening the form is an audited read."""
-    ws = _ws(request)
+    ws = workspace_or_404(request)
     kind = _kind(slug)
     row = _record(ws, kind, code)
     form_class = record_forms.record_form(type(row), _language(), identity=True)

@@ -72,20 +72,6 @@ PREVIEW_CSP = (
 """The preview's policy: the report's own inline styles and data: images, nothing else."""
 
 
-def _ws(request: HttpRequest) -> records.Workspace:
-    try:
-        return records.workspace(request.user, getattr(request, "keyring", None))
-    except (records.NoAccess, NotFound):
-        raise Http404 from None
-
-
-def _nav() -> list[tuple[str, str]]:
-    return [
-        (str(record_views.TITLES[kind]), reverse("records:list", args=[slug]))
-        for slug, kind in record_views.SLUGS.items()
-    ]
-
-
 def _example() -> str:
     try:
         return EXAMPLE.read_text("utf-8")
@@ -109,7 +95,7 @@ def _page(
         "reports/page.html",
         {
             "form": form,
-            "nav": _nav(),
+            "nav": record_views.nav(),
             "problems": problems or [],
             "builds": builds.listing(),
         },
@@ -129,7 +115,7 @@ def _find(build: str) -> Path:
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
     """The form and the builds, newest first; posted, a build (then its page)."""
-    ws = _ws(request)
+    ws = record_views.workspace_or_404(request)
     if request.method != "POST":
         text = _example()
         again = request.GET.get("from", "")
@@ -193,7 +179,7 @@ def _check(ws: records.Workspace, definition: Definition, language: str) -> None
 @require_GET
 def detail(request: HttpRequest, build: str) -> HttpResponse:
     """A build's files, the preview link and the delete button."""
-    _ws(request)
+    record_views.workspace_or_404(request)
     try:
         described = builds.describe(build)
     except NotFound:
@@ -212,7 +198,7 @@ def detail(request: HttpRequest, build: str) -> HttpResponse:
         request,
         "reports/build.html",
         {
-            "nav": _nav(),
+            "nav": record_views.nav(),
             "build": described,
             "files": listed,
             "preview": "report.html" in names,
@@ -240,7 +226,7 @@ def _chunks(path: Path) -> Iterator[bytes]:
 @require_GET
 def download(request: HttpRequest, build: str, name: str) -> StreamingHttpResponse:
     """One file of a build as an attachment (audited with the build id and the name)."""
-    ws = _ws(request)
+    ws = record_views.workspace_or_404(request)
     try:
         path, size = builds.open_file(_find(build), name)
     except NotFound:
@@ -254,7 +240,7 @@ def download(request: HttpRequest, build: str, name: str) -> StreamingHttpRespon
 @require_GET
 def preview(request: HttpRequest, build: str) -> HttpResponse:
     """``report.html`` as a page of its own, under a policy that lets nothing run or load."""
-    ws = _ws(request)
+    ws = record_views.workspace_or_404(request)
     try:
         path, _size = builds.open_file(_find(build), "report.html")
     except NotFound:
@@ -273,7 +259,7 @@ def preview(request: HttpRequest, build: str) -> HttpResponse:
 @require_POST
 def delete(request: HttpRequest, build: str) -> HttpResponse:
     """Removes the build's folder, the definition text with it (audited)."""
-    ws = _ws(request)
+    ws = record_views.workspace_or_404(request)
     try:
         builds.delete(build)
     except NotFound:

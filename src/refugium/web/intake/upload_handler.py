@@ -16,10 +16,12 @@ from typing import Any, NoReturn
 
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
+from django.utils.datastructures import MultiValueDict
 
 from refugium.crypto import Recipient
 from refugium.vault import EncryptedStore, Staged, TooLarge
+from refugium.web.intake import formdata
 
 ATTRIBUTE = "refugium_upload"
 
@@ -118,6 +120,21 @@ class EncryptingUploadHandler(FileUploadHandler):
         super().__init__(request)
         self.target: UploadTarget | None = getattr(request, ATTRIBUTE, None)
         self.upload: Any = None
+
+    def handle_raw_input(
+        self,
+        input_data: Any,
+        META: dict[str, Any],  # Django's name for it
+        content_length: int,
+        boundary: bytes,
+        encoding: str | None = None,
+    ) -> tuple[QueryDict, MultiValueDict[str, Any]] | None:
+        """Parses the body itself (``web/intake/formdata.py``, several times faster than
+        Django's parser) when the view said where files go; otherwise leaves it to Django,
+        whose parser then skips every file."""
+        if self.target is None:
+            return None
+        return formdata.parse(input_data, content_length, boundary, encoding, self)
 
     def new_file(
         self,

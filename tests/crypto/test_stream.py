@@ -10,6 +10,7 @@ import os
 import random
 import re
 import resource
+import signal
 import subprocess
 import sys
 import textwrap
@@ -714,3 +715,54 @@ def test_memory_stays_flat_for_200_mib(tmp_path: Path) -> None:
     assert after_decrypt - before < 32 * MiB
     # The probe can see growth: holding a quarter of the file (plus its ciphertext) shows.
     assert after_control - after_decrypt > total // 4
+
+
+class SpliceTarget:
+    """An output that offers its file descriptor for splice(2), as the store's files do; a
+    ``write`` here would mean the relay copied through this process instead."""
+
+    def __init__(self, fd: int) -> None:
+        self.splice_fd = fd
+
+    def write(self, data: memoryview) -> int:
+        raise AssertionError("spliced outputs are never written through write()")
+
+
+def test_a_file_descriptor_output_is_spliced_whole(identity: Identity, tmp_path: Path) -> None:
+    data = data_of(3 * MiB + 5)
+    fd = os.open(tmp_path / "out.age", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with AgeEncryptingWriter(SpliceTarget(fd), [identity.recipient]) as writer:
+            for piece in pieces(data, 100_000):
+                writer.write(piece)
+    finally:
+        os.close(fd)
+    assert decrypt((tmp_path / "out.age").read_bytes(), [identity]) == data
+    assert writer.plaintext_sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_a_write_error_under_splice_is_reported(identity: Identity, tmp_path: Path) -> None:
+    # A file past the size limit (RLIMIT_FSIZE, with SIGXFSZ ignored) refuses writes with
+    # EFBIG, splice(2) included, as a full disk refuses them with ENOSPC; the limit is this
+    # process's, so the relay thread meets it.
+    fd = os.open(tmp_path / "out.age", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MiB, limits[1]))
+    try:
+        writer = AgeEncryptingWriter(SpliceTarget(fd), [identity.recipient])
+
+        def write_all() -> None:
+            for piece in pieces(data_of(4 * MiB), CHUNK):
+                writer.write(piece)
+            writer.close()
+
+        with pytest.raises(OSError, match="too large") as caught:
+            write_all()
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, handler)
+        os.close(fd)
+    assert caught.value.errno == errno.EFBIG
+    assert writer._thread.is_alive() is False
+    assert stream_threads() == []

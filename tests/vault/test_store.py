@@ -556,6 +556,7 @@ STEPS = ["write", "fsync-file", "rename", "fsync-dir"]
 def failing_at(step: str, fail: Callable[[], None], monkeypatch: pytest.MonkeyPatch) -> None:
     """Make ``step`` call ``fail`` instead of touching the disk."""
     real_write, real_fsync, real_replace = os.write, os.fsync, os.replace
+    real_splice = os.splice
 
     def is_regular(fd: int) -> bool:
         return stat.S_ISREG(os.fstat(fd).st_mode)
@@ -564,6 +565,12 @@ def failing_at(step: str, fail: Callable[[], None], monkeypatch: pytest.MonkeyPa
         if step == "write" and is_regular(fd):
             fail()
         return real_write(fd, data)
+
+    def splice(src: int, dst: int, count: int) -> int:
+        # The relay moves ciphertext into the file with splice(2): a write all the same.
+        if step == "write" and is_regular(dst):
+            fail()
+        return real_splice(src, dst, count)
 
     def fsync(fd: int) -> None:
         mode = os.fstat(fd).st_mode
@@ -579,6 +586,7 @@ def failing_at(step: str, fail: Callable[[], None], monkeypatch: pytest.MonkeyPa
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "write", write)
+    monkeypatch.setattr(os, "splice", splice)
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
 
@@ -599,6 +607,7 @@ def test_durability_order(
     # times reach the disk before the rename, and the rename before commit() returns.
     events: list[str] = []
     real_write, real_fsync, real_replace, real_utime = os.write, os.fsync, os.replace, os.utime
+    real_splice = os.splice
 
     def kind(fd: int) -> str:
         return "dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
@@ -607,6 +616,11 @@ def test_durability_order(
         if stat.S_ISREG(os.fstat(fd).st_mode) and events[-1:] != ["write"]:
             events.append("write")
         return real_write(fd, data)
+
+    def splice(src: int, dst: int, count: int) -> int:
+        if stat.S_ISREG(os.fstat(dst).st_mode) and events[-1:] != ["write"]:
+            events.append("write")
+        return real_splice(src, dst, count)
 
     def fsync(fd: int) -> None:
         real_fsync(fd)
@@ -621,6 +635,7 @@ def test_durability_order(
         events.append(f"utime-{kind(target)}")
 
     monkeypatch.setattr(os, "write", write)
+    monkeypatch.setattr(os, "splice", splice)
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
     monkeypatch.setattr(os, "utime", utime)

@@ -102,10 +102,11 @@ class SweepReport:
 
 class _TempFile:
     """The upload's temporary file, written with ``os.write`` (partial writes retried by
-    the sink that calls it)."""
+    the sink that calls it), or spliced into (``splice_fd``: nothing buffers it)."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self.splice_fd = fd
 
     def write(self, data: memoryview) -> int:
         return os.write(self.fd, data)

@@ -74,10 +74,27 @@ def read_passphrase(args: argparse.Namespace, *, new: bool, whose: str = "") -> 
 
 
 def setup_django() -> None:
+    """``django.setup()`` without the cyclic garbage collector, then its objects frozen.
+
+    The setup builds tens of thousands of long-lived objects (modules, model classes, fields)
+    and almost no garbage, so the collections their allocations trigger find nothing: about
+    90 ms of CPU of a 330 ms setup. Once set up, ``gc.freeze`` moves them to the permanent
+    generation, which no later collection walks, the one at interpreter exit included (about
+    70 ms with Django loaded). Objects made afterwards are collected as usual.
+    """
+    import gc
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "refugium.web.settings")
     import django
 
-    django.setup()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        django.setup()
+    finally:
+        if enabled:
+            gc.enable()
+    gc.freeze()
 
 
 def _require_initialised() -> None:

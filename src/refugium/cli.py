@@ -629,18 +629,34 @@ def _evidence_keys(args: argparse.Namespace, desk: Any) -> list[Any]:
 
 
 def cmd_evidence_add(args: argparse.Namespace) -> int:
+    """One file: its encryption starts before Django is set up, which then happens on the
+    other core meanwhile (``refugium.web.evidence.early``; ``ingest`` checks the head start
+    against the ORM and redoes it at any difference)."""
     from pathlib import Path
 
-    desk = _evidence_desk(args.desk)
-    from refugium.web.evidence import services
+    _require_initialised()
+    early = None
+    if len(args.paths) == 1:
+        from refugium.web.evidence import early as early_ingest
 
-    files = services.files_under([Path(p) for p in args.paths])
-    if not files:
-        raise BadInput("no files to add")
-    actor = args.by or "cli"
-    for path in files:
-        item, sha256 = services.ingest(path, desk, source=args.source or "", actor=actor)
-        print(f"{item.code}  {sha256}  {_printable(str(path), newlines=False)}")
+        early = early_ingest.start(Path(args.paths[0]), args.desk)
+    try:
+        desk = _evidence_desk(args.desk)
+        from refugium.web.evidence import services
+
+        files = services.files_under([Path(p) for p in args.paths])
+        if not files:
+            raise BadInput("no files to add")
+        actor = args.by or "cli"
+        for path in files:
+            item, sha256 = services.ingest(
+                path, desk, source=args.source or "", actor=actor, early=early
+            )
+            early = None  # ingest took it over or aborted it
+            print(f"{item.code}  {sha256}  {_printable(str(path), newlines=False)}")
+    finally:
+        if early is not None:
+            early.abort()
     return 0
 
 

@@ -817,6 +817,7 @@ def test_begin_file_round_trip(
         assert (staged.sha256, staged.size) == (hashlib.sha256(data).hexdigest(), size)
         assert listing(store.tmp) == [staged.temp_path.name]
         name = staged.commit()
+        assert [t for t in threading.enumerate() if t.name == "age-flush"] == []
         # The source stays the caller's: open, its offset where it was.
         assert os.lseek(source, 0, os.SEEK_CUR) == 0
     finally:
@@ -944,3 +945,33 @@ def test_begin_file_writes_no_plaintext_to_the_disk(
     name = staged.commit()
     assert leaks(store.root) == []
     assert b"".join(store.iter_plaintext(name, [identity])) == data
+
+
+def test_begin_file_writes_back_while_the_worker_writes(
+    store: EncryptedStore, identity: Identity, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The disk works while the worker encrypts, so the fsync at the end has little left.
+    flushed: list[int] = []
+    real_fdatasync = os.fdatasync
+
+    def fdatasync(fd: int) -> None:
+        real_fdatasync(fd)
+        flushed.append(os.fstat(fd).st_size)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    path = tmp_path / "sparse.bin"
+    with path.open("wb") as f:
+        f.truncate(4 << 30)
+    source = os.open(path, os.O_RDONLY)
+    try:
+        upload = store.begin_file(source, [identity.recipient])
+        deadline = time.monotonic() + 20
+        while len(flushed) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        upload.abort()
+    finally:
+        os.close(source)
+    assert len(flushed) >= 2
+    assert max(flushed) > 0
+    assert [t for t in threading.enumerate() if t.name == "age-flush"] == []
+    assert listing(store.tmp) == []

@@ -35,6 +35,7 @@ import os
 import re
 import secrets
 import stat
+import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,8 @@ NORMALISED_TIME = 0
 
 _NAME = re.compile(r"[0-9a-f]{32}")
 _NAME_BYTES = 16
+# How often a whole file's age file is written back while the worker writes it.
+_FLUSH_SECONDS = 0.02
 _FILE_MODE = 0o600
 _DIR_MODE = 0o700
 
@@ -263,6 +266,7 @@ class FileUpload:
         except BaseException:
             self._discard_file()
             raise
+        self._flusher = _Flusher(self._fd)
 
     def finish(self) -> Staged:
         """Wait for the worker, check that the file did not change meanwhile, normalise the
@@ -285,6 +289,7 @@ class FileUpload:
         assert fd is not None
         try:
             sha256, size = self._encryption.wait()
+            self._flusher.stop()
             after = _file_state(os.fstat(self._source_fd))
             if after != self._before or size != after[0]:
                 raise FileChanged()
@@ -309,6 +314,7 @@ class FileUpload:
             return
         self._open = False
         self._encryption.abort()
+        self._flusher.stop()
         self._discard_file()
 
     def _discard_file(self) -> None:
@@ -327,6 +333,36 @@ class FileUpload:
         tb: TracebackType | None,
     ) -> None:
         self.abort()
+
+
+class _Flusher:
+    """Writes the age file back to the disk while the worker is still writing it
+    (``fdatasync`` every ``_FLUSH_SECONDS``, in a thread, on a descriptor of its own), so
+    that the fsync that makes it durable once it is whole has only the last part left to
+    write: the disk works while the worker encrypts, not after."""
+
+    def __init__(self, fd: int) -> None:
+        self._stopped = threading.Event()
+        self._fd = os.dup(fd)
+        self._thread = threading.Thread(target=self._run, name="age-flush", daemon=True)
+        try:
+            self._thread.start()
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def _run(self) -> None:
+        try:
+            while not self._stopped.wait(_FLUSH_SECONDS):
+                os.fdatasync(self._fd)
+        except OSError:
+            pass  # the fsync in ``finish`` meets the same error and raises it
+        finally:
+            os.close(self._fd)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
 
 
 def _file_state(info: os.stat_result) -> tuple[int, int, int, int]:

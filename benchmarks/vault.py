@@ -7,10 +7,12 @@ of random bytes per size (MiB; random, not sparse, written once). Then, ``--runs
 size, in an order that alternates from run to run (refugium first, then the reference;
 then the other way round):
 
-- `refugium evidence add FILE` as a user runs it: a new process, Django set up, the file
-  streamed into an age file encrypted to the documentation desk while its SHA-256 is taken,
-  fsynced, renamed, the custody entry and the row committed; timed from the start of the
-  command to its exit;
+- `refugium evidence add FILE` as a user runs it: a new process; the desk's recipient read
+  from the database and an encryption worker started on the file, which it reads, hashes
+  and encrypts into the store itself while the command sets Django up on the other core;
+  then the age file fsynced, the custody entry written, the file renamed, the folder
+  fsynced and the row committed; timed from the start of the command to its exit, start-up
+  included;
 - the reference: `age -r RECIPIENT -o OUT FILE` with the desk's own recipient (read from the
   data folder's database), output on the same disk, then `sha256sum FILE`; timed as a whole.
   Neither fsyncs, so the column "+fsync" adds an fsync of age's output: the refugium
@@ -36,7 +38,11 @@ The same is printed for a 1 KiB file: the growth with the file's size is the dif
 
 CPU time (user + system, of the command and every child it waited for, from the kernel's
 accounting of this script's children) is printed beside the wall-clock times: on a machine
-whose cores other work shares, wall time swings with that work, CPU time much less.
+whose cores other work shares, wall time swings with that work, CPU time much less. The two
+differ in kind too: refugium runs its worker and Django's set-up side by side, on two cores,
+where the reference runs age and then sha256sum, so refugium's wall time gains from a second
+idle core and loses that gain when other work takes it: the load average printed before and
+after the runs says which case it was.
 
 Prints per size the medians, the ratio of refugium's time to the reference's (target: at
 most 1.2), the same ratio with the 1 KiB file's time (the command's start-up: Python, Django,
@@ -215,6 +221,7 @@ def byte_compile(env: dict[str, str]) -> Path:
 
 
 def _run(work: Path, sizes: list[int], runs: int, *, compiled: bool) -> None:
+    load_before = os.getloadavg()
     data = work / "data"
     package = byte_compile(cli_env(data)) if compiled else None
     refugium_init(cli_env(data))
@@ -269,7 +276,15 @@ def _run(work: Path, sizes: list[int], runs: int, *, compiled: bool) -> None:
     print(
         f"`refugium evidence add` vs `{age_version.strip() or 'age'}` -r + sha256sum on the "
         f"same file and disk; {os.cpu_count()} cores; median of {runs} runs, warm cache, "
-        "order alternated; peak RSS = VmHWM of the command + its children.\n"
+        "order alternated; peak RSS = VmHWM of the command + its children."
+    )
+    load_after = os.getloadavg()
+    print(
+        "load average (1, 5, 15 min) before: "
+        + ", ".join(f"{x:.2f}" for x in load_before)
+        + "; after: "
+        + ", ".join(f"{x:.2f}" for x in load_after)
+        + "\n"
     )
     print(
         f"refugium's bytecode: written first in {package}\n"

@@ -629,9 +629,11 @@ def _evidence_keys(args: argparse.Namespace, desk: Any) -> list[Any]:
 
 
 def cmd_evidence_add(args: argparse.Namespace) -> int:
-    """One file: its encryption starts before Django is set up, which then happens on the
-    other core meanwhile (``refugium.web.evidence.early``; ``ingest`` checks the head start
-    against the ORM and redoes it at any difference)."""
+    """One file on a SQLite data folder: encrypted and stored without Django
+    (``refugium.web.evidence.early``), whose set-up would cost more than encrypting 64 MiB.
+    Whatever that path does not cover (several files, PostgreSQL, a schema or a key it does
+    not expect) goes through Django and ``services.ingest``, which takes over or redoes what
+    was started."""
     from pathlib import Path
 
     _require_initialised()
@@ -640,6 +642,18 @@ def cmd_evidence_add(args: argparse.Namespace) -> int:
         from refugium.web.evidence import early as early_ingest
 
         early = early_ingest.start(Path(args.paths[0]), args.desk)
+        if early is not None:
+            try:
+                done = early_ingest.ingest_without_django(
+                    early, source=args.source or "", actor=args.by or "cli"
+                )
+            except BaseException:
+                early.abort()
+                raise
+            if done is not None:
+                code, sha256 = done
+                print(f"{code}  {sha256}  {_printable(args.paths[0], newlines=False)}")
+                return 0
     try:
         desk = _evidence_desk(args.desk)
         from refugium.web.evidence import services

@@ -1,14 +1,20 @@
-"""`refugium evidence add FILE` starts encrypting before Django is set up (issue 6, the
-64 MiB ratio): the desk's recipient read straight from SQLite must be the one the ORM gives,
-and ``ingest`` must take over only a head start that fits, redoing anything else."""
+"""`refugium evidence add FILE` without Django (issue 6, the 64 MiB ratio): the desk's
+recipient read straight from SQLite is the one the ORM gives; the row written without Django
+is the one the ORM writes, in the same order; anything the Django-free path does not know
+(a schema, a rotated key) is left to Django; ``ingest`` takes over only a head start that
+fits and redoes anything else."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
+import shutil
+import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -205,8 +211,8 @@ def test_a_refused_add_leaves_no_worker_and_no_file(data: Path, tmp_path: Path) 
 
 
 def test_the_command_takes_its_head_start_over(data: Path, tmp_path: Path) -> None:
-    # Without this, a head start that never fits would pass every other test (ingest redoes
-    # it) and only the benchmark would notice.
+    # Without this, a head start that never fits would pass every other test (the Django path
+    # redoes it) and only the benchmark would notice.
     plain = tmp_path / "plain.txt"
     plain.write_bytes(os.urandom(3 << 20))
     code = (
@@ -221,7 +227,9 @@ def test_the_command_takes_its_head_start_over(data: Path, tmp_path: Path) -> No
         "    abort(self)\n"
         "early.EarlyIngest.take, early.EarlyIngest.abort = taken, aborted\n"
         "from refugium.cli import main\n"
-        "sys.exit(main(sys.argv[1:]))\n"
+        "status = main(sys.argv[1:])\n"
+        "print('django', any(m.startswith('django') for m in sys.modules), file=sys.stderr)\n"
+        "sys.exit(status)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, "evidence", "add", str(plain)],
@@ -232,5 +240,160 @@ def test_the_command_takes_its_head_start_over(data: Path, tmp_path: Path) -> No
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stderr.splitlines() == ["taken"]
+    # Taken over, and by the path that never sets Django up.
+    assert done.stderr.splitlines() == ["taken", "django False"]
     assert done.stdout.split("  ")[1] == hashlib.sha256(plain.read_bytes()).hexdigest()
+
+
+# The whole ingest without Django (one file, SQLite)
+
+
+def _rows(folder: Path, query: str, *args: object) -> list[tuple]:  # type: ignore[type-arg]
+    with sqlite3.connect(folder / "refugium.sqlite3") as db:
+        return db.execute(query, args).fetchall()
+
+
+def test_a_row_written_without_django_is_the_one_the_orm_writes(data: Path, tmp_path: Path) -> None:
+    one = tmp_path / "one.txt"
+    one.write_bytes(b"a testimony, added alone\n")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "two.txt").write_bytes(b"a testimony, added with its folder\n")
+    alone = refugium(data, "evidence", "add", str(one), "--source", "hotline")
+    assert alone.returncode == 0, alone.stderr
+    through_django = refugium(data, "evidence", "add", str(folder), "--source", "hotline")
+    assert through_django.returncode == 0, through_django.stderr
+    codes = [alone.stdout.split()[0], through_django.stdout.split()[0]]
+    columns = "code, desk_id, stored_name, size, added_on, commitment, meta, case_keyed"
+    typed = ", ".join(f"typeof({c})" for c in columns.split(", "))
+    rows = [
+        # Column names of this test's own, not input.
+        _rows(data, f"select {columns}, {typed} from evidence_item where code = ?", code)[0]  # noqa: S608
+        for code in codes
+    ]
+    fast, orm = rows
+    assert fast[8:] == orm[8:]  # every column of the same SQLite type
+    assert fast[1] == orm[1]  # the documentation desk
+    assert fast[4] == orm[4] == datetime.now(UTC).date().isoformat()
+    assert fast[7] == orm[7] == 0
+    assert re.fullmatch(r"[0-9a-f]{12}", fast[0])
+    assert (data / "store" / "files" / fast[2]).is_file()
+    assert fast[3] == one.stat().st_size
+    # The description opens and says what the ORM's does; the commitment is its hash's.
+    media_types = []
+    for code, path in ((codes[0], one), (codes[1], folder / "two.txt")):
+        shown = refugium(
+            data, "evidence", "show", code, "--json",
+            "--user", "admin", "--passphrase-stdin", stdin=ADMIN_PASS + "\n",
+        )  # fmt: skip
+        assert shown.returncode == 0, shown.stderr
+        described = json.loads(shown.stdout)
+        assert described["name"] == path.name
+        assert described["source"] == "hotline"
+        assert described["added_by"] == "cli"
+        media_types.append(described["media_type"])
+        assert described["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        (commitment,) = _rows(data, "select commitment from evidence_item where code = ?", code)[0]
+        salted = f"{described['salt']}:{described['sha256']}".encode()
+        assert commitment == hashlib.sha256(salted).hexdigest()
+        assert [e["event"] for e in described["custody"]] == ["ingested", "viewed"]
+    assert media_types[0] == media_types[1]
+
+
+@pytest.fixture
+def own_data(data: Path, tmp_path: Path) -> Path:
+    """A copy of the initialised data folder, for a test that changes it."""
+    copy = tmp_path / "own-data"
+    shutil.copytree(data, copy)
+    return copy
+
+
+def _state(folder: Path) -> tuple[object, ...]:
+    return (
+        _rows(folder, "select code from evidence_item order by code"),
+        sorted(os.listdir(folder / "store" / "files")),
+        os.listdir(folder / "store" / "tmp"),
+        (folder / "custody.jsonl").read_bytes() if (folder / "custody.jsonl").exists() else b"",
+    )
+
+
+def test_an_unknown_schema_is_left_to_django(
+    own_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes(b"evidence")
+    before = _state(own_data)
+    monkeypatch.setattr(early, "ITEM_COLUMNS", early.ITEM_COLUMNS | {"added_by_migration"})
+    started = early.start(plain, "documentation", DataDir(own_data))
+    assert started is not None
+    done = early.ingest_without_django(started, source="", actor="cli", data=DataDir(own_data))
+    assert done is None
+    # Untouched, for services.ingest to take over.
+    assert started.fits(plain, own_data / "store", [started.recipient])
+    started.abort()
+    assert _state(own_data) == before
+
+
+def test_a_key_rotated_meanwhile_stores_nothing(own_data: Path, tmp_path: Path) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes(b"evidence" * 10_000)
+    before = _state(own_data)
+    started = early.start(plain, "documentation", DataDir(own_data))
+    assert started is not None
+    # A member revoked between the head start and the commit: a newer generation.
+    with sqlite3.connect(own_data / "refugium.sqlite3") as db:
+        desk, number = db.execute(
+            "select d.id, max(g.number) from accounts_desk d join accounts_deskkeygeneration g "
+            "on g.desk_id = d.id where d.name = 'documentation'"
+        ).fetchone()
+        db.execute(
+            "insert into accounts_deskkeygeneration (desk_id, number, recipient, key_id, "
+            "created_at) values (?, ?, ?, 'k', '2026-01-01 00:00:00')",
+            (desk, number + 1, str(Identity.generate().recipient)),
+        )
+    done = early.ingest_without_django(started, source="", actor="cli", data=DataDir(own_data))
+    assert done is None
+    # No row, no file (the age file to the old key discarded), no custody entry.
+    assert _state(own_data) == before
+
+
+def test_the_order_without_django_is_the_intakes(
+    own_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The custody entry before the rename, the rename before the row: a kill between leaves
+    # an entry without an item (never the other way round) and a file the sweep removes.
+    from refugium.vault.custody import CustodyLog
+    from refugium.vault.store import Staged
+
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes(b"evidence" * 10_000)
+    events: list[str] = []
+    record, commit = CustodyLog.record, Staged.commit
+    items = _rows(own_data, "select code from evidence_item")
+
+    def recorded(self: CustodyLog, *args: object, **kwargs: object) -> object:
+        assert _rows(own_data, "select code from evidence_item") == items
+        events.append("custody")
+        return record(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def committed(self: Staged) -> str:
+        name = commit(self)
+        assert _rows(own_data, "select code from evidence_item") == items
+        events.append("renamed")
+        return name
+
+    monkeypatch.setattr(CustodyLog, "record", recorded)
+    monkeypatch.setattr(Staged, "commit", committed)
+    started = early.start(plain, "documentation", DataDir(own_data))
+    assert started is not None
+    done = early.ingest_without_django(started, source="", actor="cli", data=DataDir(own_data))
+    assert done is not None
+    assert events == ["custody", "renamed"]
+    assert set(_rows(own_data, "select code from evidence_item")) == {*items, (done[0],)}
+
+
+@pytest.mark.django_db
+def test_the_day_without_django_is_djangos() -> None:
+    from django.utils import timezone
+
+    assert early._today() == timezone.localdate().isoformat()

@@ -38,13 +38,14 @@ from refugium.vault.store import EncryptedStore, FileUpload, checked_sha256
 from refugium.web.accounts.models import Desk
 from refugium.web.core.auditing import record as audit
 from refugium.web.core.storage import file_store
-from refugium.web.evidence.early import EarlyIngest
+from refugium.web.evidence.early import (
+    MAX_IN_MEMORY,
+    EarlyIngest,
+    check_source,
+    description,
+    finish_and_read,
+)
 from refugium.web.evidence.models import Item, Link
-
-CHUNK = 1 << 20
-# A metadata report or a sharing copy is made in memory; larger files are exported instead.
-MAX_IN_MEMORY = 256 * 1024 * 1024
-MAX_SOURCE_CHARS = 2_000
 
 
 def custody() -> Any:
@@ -119,19 +120,16 @@ def ingest(
     shows.
 
     ``early`` is an upload of this file that `refugium evidence add` started before Django
-    was set up (``refugium.web.evidence.early``): taken over if it encrypts ``path`` into
-    this data folder's store to the desk's current recipient, aborted otherwise (and the file
+    was set up (``refugium.web.evidence.early``, which also stores one file without Django
+    when it can, in this same order): taken over if it encrypts ``path`` into this data
+    folder's store to the desk's current recipient, aborted otherwise (and the file
     encrypted again here).
 
     Raises:
         BadInput: not a regular file, unreadable, changed while it was read
             (``FileChanged``), or the source text is too long.
     """
-    from refugium.vault.metadata import report
-    from refugium.vault.sniff import PREFIX_BYTES, media_type
-
-    if len(source) > MAX_SOURCE_CHARS:
-        raise BadInput(f"--source is at most {MAX_SOURCE_CHARS} characters")
+    check_source(source)
     recipients = desk_recipients(desk)
     store = file_store()
     if early is not None and early.fits(path, store.root, [str(r) for r in recipients]):
@@ -140,28 +138,14 @@ def ingest(
         if early is not None:
             early.abort()
         fd, upload = _begin(path, store, recipients)
-    with os.fdopen(fd, "rb") as original:
-        with upload:
-            # Read while the worker reads too (pread leaves the offset alone), and before
-            # ``finish`` checks that the file did not change.
-            prefix = os.pread(fd, PREFIX_BYTES, 0)
-            staged = upload.finish()
-        kind = media_type(prefix)
-        found = report(original, kind) if staged.size <= MAX_IN_MEMORY else None
+    with os.fdopen(fd, "rb"):
+        staged, kind, found = finish_and_read(fd, upload)
     from refugium.vault.custody import commitment, new_salt
 
     salt = new_salt()
-    meta = {
-        "name": path.name,
-        "source": source,
-        "sha256": staged.sha256,
-        "salt": salt,
-        "media_type": kind,
-        "added_by": actor,
-        "metadata": json.loads(found.to_json())
-        if found is not None
-        else {"entries": [], "warnings": [], "error": "too large to read at ingest"},
-    }
+    meta = description(
+        path.name, source=source, staged=staged, salt=salt, kind=kind, actor=actor, found=found
+    )
     item = Item(
         desk=desk,
         size=staged.size,

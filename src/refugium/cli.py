@@ -652,7 +652,7 @@ def cmd_evidence_add(args: argparse.Namespace) -> int:
                 raise
             if done is not None:
                 code, sha256 = done
-                print(f"{code}  {sha256}  {_printable(args.paths[0], newlines=False)}")
+                print(f"{code}  {sha256}  {_printable(str(early.path), newlines=False)}")
                 return 0
     try:
         desk = _evidence_desk(args.desk)

@@ -9,10 +9,10 @@ then the other way round):
 
 - `refugium evidence add FILE` as a user runs it: a new process; the desk's recipient read
   from the database and an encryption worker started on the file, which it reads, hashes
-  and encrypts into the store itself while the command sets Django up on the other core;
-  then the age file fsynced, the custody entry written, the file renamed, the folder
-  fsynced and the row committed; timed from the start of the command to its exit, start-up
-  included;
+  and encrypts into the store itself; then the age file fsynced, the custody entry written,
+  the file renamed, the folder fsynced and the row committed. One file on a SQLite data
+  folder goes this way without Django (``refugium.web.evidence.early``), as a user's does;
+  timed from the start of the command to its exit, start-up included;
 - the reference: `age -r RECIPIENT -o OUT FILE` with the desk's own recipient (read from the
   data folder's database), output on the same disk, then `sha256sum FILE`; timed as a whole.
   Neither fsyncs, so the column "+fsync" adds an fsync of age's output: the refugium
@@ -39,14 +39,15 @@ The same is printed for a 1 KiB file: the growth with the file's size is the dif
 CPU time (user + system, of the command and every child it waited for, from the kernel's
 accounting of this script's children) is printed beside the wall-clock times: on a machine
 whose cores other work shares, wall time swings with that work, CPU time much less. The two
-differ in kind too: refugium runs its worker and Django's set-up side by side, on two cores,
-where the reference runs age and then sha256sum, so refugium's wall time gains from a second
-idle core and loses that gain when other work takes it: the load average printed before and
-after the runs says which case it was.
+differ in kind too: refugium's worker encrypts while the command's own process goes on (its
+imports, the metadata report, the custody key), where the reference runs age and then
+sha256sum, so refugium's wall time gains from a second idle core and loses that gain when
+other work takes it: the load average printed before and after the runs says which case it
+was.
 
 Prints per size the medians, the ratio of refugium's time to the reference's (target: at
-most 1.2), the same ratio with the 1 KiB file's time (the command's start-up: Python, Django,
-the commit) taken off refugium's, and the peak RSS.
+most 1.2), the same ratio with the 1 KiB file's time (the command's start-up: Python, its
+imports, the worker's start, the commit) taken off refugium's, and the peak RSS.
 """
 
 from __future__ import annotations
@@ -292,7 +293,7 @@ def _run(work: Path, sizes: list[int], runs: int, *, compiled: bool) -> None:
         else "refugium's bytecode: not written first (--no-compile)\n"
     )
     print(
-        f"A 1 KiB file: {fixed_seconds:.2f} s (start-up, Django, commit; CPU "
+        f"A 1 KiB file: {fixed_seconds:.2f} s (start-up and commit; CPU "
         f"{fixed_cpu:.2f} s), peak RSS {fixed_peak / 1024:.0f} MiB.\n"
     )
     print(

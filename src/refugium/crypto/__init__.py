@@ -5,8 +5,8 @@ rest of refugium works with the types exported here.
 
 The names below are loaded when first used (``__getattr__``), each from its module: the
 whole package costs about 25 ms to import (argon2, the receipt word lists, the HKDF and
-signature primitives), and `refugium evidence add` starts its encryption worker before it
-sets Django up, with no more than the stream and the keys (``refugium.web.evidence.early``).
+signature primitives), and `refugium evidence add` starts its encryption worker first
+thing, with no more than the stream and the keys (``refugium.web.evidence.early``).
 """
 
 from __future__ import annotations

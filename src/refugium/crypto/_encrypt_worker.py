@@ -2,7 +2,7 @@
 
 pyrage holds the GIL while it encrypts, so in the server's own process age encryption shares
 one core with Django's multipart parsing and the SHA-256 of the upload. In this process it
-has a core of its own; `refugium evidence add` sets Django up on the other core meanwhile.
+has a core of its own; `refugium evidence add` goes on with its own work on the other.
 
 ``stream.py`` runs this file by its path with ``python -I`` (isolated: no environment
 variables, no user site, not the current folder), so starting it imports pyrage and nothing

@@ -22,11 +22,11 @@ here as itself, and once this process is gone nothing can write to the file any 
 ``encrypt_file`` is the same worker for a whole regular file on this machine (`refugium
 evidence add`): the worker reads the file and writes the age file itself, through
 descriptors it inherits (``FileEncryption``). Nothing passes through this process, which is
-free meanwhile: the command sets Django up on the other core while the file is encrypted,
-which at 64 MiB takes about as long. The worker's own end of file is the end of the whole
-plaintext file, not a pipe that this process's death would close, so it cannot finish a
-stream cut short; an error of the output comes back as the worker's errno and is raised here
-as ``OSError`` with it.
+free meanwhile: the command does its own imports and reads on the other core while the
+file is encrypted (or sets Django up, for several files). The worker's own end of file is
+the end of the whole plaintext file, not a pipe that this process's death would close, so
+it cannot finish a stream cut short; an error of the output comes back as the worker's
+errno and is raised here as ``OSError`` with it.
 
 Three properties shape the code:
 
@@ -448,8 +448,8 @@ class FileEncryption:
     from one descriptor and writes the age file to another itself. Made by ``encrypt_file``.
 
     Nothing passes through this process: no relay thread, no pipe of plaintext, so it is
-    free for other work while the worker runs (`refugium evidence add` sets Django up on the
-    other core meanwhile). ``wait`` gives the plaintext's SHA-256 and size; ``abort`` kills
+    free for other work while the worker runs (`refugium evidence add` goes on with its own
+    on the other core). ``wait`` gives the plaintext's SHA-256 and size; ``abort`` kills
     the worker. A FileEncryption dropped without either is aborted when it is
     garbage-collected.
     """

@@ -7,10 +7,12 @@ of random bytes per size (MiB; random, not sparse, written once). Then, ``--runs
 size, in an order that alternates from run to run (refugium first, then the reference;
 then the other way round):
 
-- `refugium evidence add FILE` as a user runs it: a new process, Django set up, the file
-  streamed into an age file encrypted to the documentation desk while its SHA-256 is taken,
-  fsynced, renamed, the custody entry and the row committed; timed from the start of the
-  command to its exit;
+- `refugium evidence add FILE` as a user runs it: a new process; the desk's recipient read
+  from the database and an encryption worker started on the file, which it reads, hashes
+  and encrypts into the store itself; then the age file fsynced, the custody entry written,
+  the file renamed, the folder fsynced and the row committed. One file on a SQLite data
+  folder goes this way without Django (``refugium.web.evidence.early``), as a user's does;
+  timed from the start of the command to its exit, start-up included;
 - the reference: `age -r RECIPIENT -o OUT FILE` with the desk's own recipient (read from the
   data folder's database), output on the same disk, then `sha256sum FILE`; timed as a whole.
   Neither fsyncs, so the column "+fsync" adds an fsync of age's output: the refugium
@@ -28,16 +30,24 @@ Peak RSS of an ingest: a thread reads VmHWM (the kernel's own peak of VmRSS) of 
 and of each of its children (the age encryption worker) from /proc every 10 ms and keeps the
 last value seen per process (a child caught between fork and exec shows its parent's peak
 until exec); the peak is their sum, an upper bound of the largest total at any one moment.
+The children are read from the kernel's list of them (/proc/PID/task/TID/children, about
+20 us), not by scanning every process in /proc (about 1 ms, every 10 ms: a tenth of a core
+taken from refugium's runs alone, on a machine of two).
 The same is printed for a 1 KiB file: the growth with the file's size is the difference
 (target: under 64 MiB whatever the size, as for the intake).
 
 CPU time (user + system, of the command and every child it waited for, from the kernel's
 accounting of this script's children) is printed beside the wall-clock times: on a machine
-whose cores other work shares, wall time swings with that work, CPU time much less.
+whose cores other work shares, wall time swings with that work, CPU time much less. The two
+differ in kind too: refugium's worker encrypts while the command's own process goes on (its
+imports, the metadata report, the custody key), where the reference runs age and then
+sha256sum, so refugium's wall time gains from a second idle core and loses that gain when
+other work takes it: the load average printed before and after the runs says which case it
+was.
 
 Prints per size the medians, the ratio of refugium's time to the reference's (target: at
-most 1.2), the same ratio with the 1 KiB file's time (the command's start-up: Python, Django,
-the commit) taken off refugium's, and the peak RSS.
+most 1.2), the same ratio with the 1 KiB file's time (the command's start-up: Python, its
+imports, the worker's start, the commit) taken off refugium's, and the peak RSS.
 """
 
 from __future__ import annotations
@@ -53,10 +63,27 @@ import threading
 import time
 from pathlib import Path
 
-from common import REPO, MiB, children, cli_env, random_file, refugium_init, vm_hwm_kib, work_folder
+from common import REPO, MiB, cli_env, random_file, refugium_init, vm_hwm_kib, work_folder
 
 RATIO_TARGET = 1.2
 RSS_TARGET_MIB = 64
+
+
+def task_children(pid: int) -> list[int]:
+    """The children of process ``pid``, from the kernel's list of each of its threads'."""
+    found: list[int] = []
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found  # it ended
+    for thread in threads:
+        try:
+            found += [
+                int(c) for c in Path(f"/proc/{pid}/task/{thread}/children").read_text().split()
+            ]
+        except OSError:
+            continue
+    return found
 
 
 class PeakSampler(threading.Thread):
@@ -72,7 +99,7 @@ class PeakSampler(threading.Thread):
     def run(self) -> None:
         pid = self.process.pid
         while self.process.poll() is None:
-            for p in [pid, *children(pid)]:
+            for p in [pid, *task_children(pid)]:
                 hwm = vm_hwm_kib(p)
                 # The last value, not the largest: a child caught between fork and exec
                 # shows its parent's peak, which the parent's own value already counts.
@@ -195,6 +222,7 @@ def byte_compile(env: dict[str, str]) -> Path:
 
 
 def _run(work: Path, sizes: list[int], runs: int, *, compiled: bool) -> None:
+    load_before = os.getloadavg()
     data = work / "data"
     package = byte_compile(cli_env(data)) if compiled else None
     refugium_init(cli_env(data))
@@ -249,7 +277,15 @@ def _run(work: Path, sizes: list[int], runs: int, *, compiled: bool) -> None:
     print(
         f"`refugium evidence add` vs `{age_version.strip() or 'age'}` -r + sha256sum on the "
         f"same file and disk; {os.cpu_count()} cores; median of {runs} runs, warm cache, "
-        "order alternated; peak RSS = VmHWM of the command + its children.\n"
+        "order alternated; peak RSS = VmHWM of the command + its children."
+    )
+    load_after = os.getloadavg()
+    print(
+        "load average (1, 5, 15 min) before: "
+        + ", ".join(f"{x:.2f}" for x in load_before)
+        + "; after: "
+        + ", ".join(f"{x:.2f}" for x in load_after)
+        + "\n"
     )
     print(
         f"refugium's bytecode: written first in {package}\n"
@@ -257,7 +293,7 @@ def _run(work: Path, sizes: list[int], runs: int, *, compiled: bool) -> None:
         else "refugium's bytecode: not written first (--no-compile)\n"
     )
     print(
-        f"A 1 KiB file: {fixed_seconds:.2f} s (start-up, Django, commit; CPU "
+        f"A 1 KiB file: {fixed_seconds:.2f} s (start-up and commit; CPU "
         f"{fixed_cpu:.2f} s), peak RSS {fixed_peak / 1024:.0f} MiB.\n"
     )
     print(

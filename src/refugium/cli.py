@@ -74,10 +74,27 @@ def read_passphrase(args: argparse.Namespace, *, new: bool, whose: str = "") -> 
 
 
 def setup_django() -> None:
+    """``django.setup()`` without the cyclic garbage collector, then its objects frozen.
+
+    The setup builds tens of thousands of long-lived objects (modules, model classes, fields)
+    and almost no garbage, so the collections their allocations trigger find nothing: about
+    90 ms of CPU of a 330 ms setup. Once set up, ``gc.freeze`` moves them to the permanent
+    generation, which no later collection walks, the one at interpreter exit included (about
+    70 ms with Django loaded). Objects made afterwards are collected as usual.
+    """
+    import gc
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "refugium.web.settings")
     import django
 
-    django.setup()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        django.setup()
+    finally:
+        if enabled:
+            gc.enable()
+    gc.freeze()
 
 
 def _require_initialised() -> None:
@@ -612,18 +629,48 @@ def _evidence_keys(args: argparse.Namespace, desk: Any) -> list[Any]:
 
 
 def cmd_evidence_add(args: argparse.Namespace) -> int:
+    """One file on a SQLite data folder: encrypted and stored without Django
+    (``refugium.web.evidence.early``), whose set-up would cost more than encrypting 64 MiB.
+    Whatever that path does not cover (several files, PostgreSQL, a schema or a key it does
+    not expect) goes through Django and ``services.ingest``, which takes over or redoes what
+    was started."""
     from pathlib import Path
 
-    desk = _evidence_desk(args.desk)
-    from refugium.web.evidence import services
+    _require_initialised()
+    early = None
+    if len(args.paths) == 1:
+        from refugium.web.evidence import early as early_ingest
 
-    files = services.files_under([Path(p) for p in args.paths])
-    if not files:
-        raise BadInput("no files to add")
-    actor = args.by or "cli"
-    for path in files:
-        item, sha256 = services.ingest(path, desk, source=args.source or "", actor=actor)
-        print(f"{item.code}  {sha256}  {_printable(str(path), newlines=False)}")
+        early = early_ingest.start(Path(args.paths[0]), args.desk)
+        if early is not None:
+            try:
+                done = early_ingest.ingest_without_django(
+                    early, source=args.source or "", actor=args.by or "cli"
+                )
+            except BaseException:
+                early.abort()
+                raise
+            if done is not None:
+                code, sha256 = done
+                print(f"{code}  {sha256}  {_printable(str(early.path), newlines=False)}")
+                return 0
+    try:
+        desk = _evidence_desk(args.desk)
+        from refugium.web.evidence import services
+
+        files = services.files_under([Path(p) for p in args.paths])
+        if not files:
+            raise BadInput("no files to add")
+        actor = args.by or "cli"
+        for path in files:
+            item, sha256 = services.ingest(
+                path, desk, source=args.source or "", actor=actor, early=early
+            )
+            early = None  # ingest took it over or aborted it
+            print(f"{item.code}  {sha256}  {_printable(str(path), newlines=False)}")
+    finally:
+        if early is not None:
+            early.abort()
     return 0
 
 

@@ -766,3 +766,188 @@ def test_a_write_error_under_splice_is_reported(identity: Identity, tmp_path: Pa
     assert caught.value.errno == errno.EFBIG
     assert writer._thread.is_alive() is False
     assert stream_threads() == []
+
+
+# --- encrypt_file: the worker reads a whole regular file and writes the age file itself ----
+
+
+def source_file(tmp_path: Path, data: bytes) -> int:
+    path = tmp_path / "plain.bin"
+    path.write_bytes(data)
+    return os.open(path, os.O_RDONLY)
+
+
+def output_file(tmp_path: Path, name: str = "out.age") -> int:
+    return os.open(tmp_path / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+
+
+@pytest.mark.parametrize("size", [0, 1, CHUNK, CHUNK + 1, MiB - 1, MiB, 3 * MiB + 7])
+def test_encrypt_file_round_trip_with_the_plaintext_hash(
+    tmp_path: Path, identity: Identity, size: int
+) -> None:
+    data = data_of(size, seed=size)
+    source, out = source_file(tmp_path, data), output_file(tmp_path)
+    try:
+        os.lseek(source, 5, os.SEEK_SET)  # the worker reads from 0 whatever the offset
+        encryption = stream.encrypt_file(source, out, [identity.recipient])
+        assert encryption.wait() == (hashlib.sha256(data).hexdigest(), size)
+        assert encryption.wait() == (hashlib.sha256(data).hexdigest(), size)
+        assert os.lseek(source, 0, os.SEEK_CUR) == 5  # its own offset: ours is left alone
+    finally:
+        os.close(source)
+        os.close(out)
+    assert decrypt((tmp_path / "out.age").read_bytes(), [identity]) == data
+
+
+def test_stock_age_decrypts_what_encrypt_file_wrote(
+    tmp_path: Path, identity: Identity, age_cli: str
+) -> None:
+    data = data_of(2 * MiB + 1)
+    source, out = source_file(tmp_path, data), output_file(tmp_path)
+    try:
+        stream.encrypt_file(source, out, [identity.recipient]).wait()
+    finally:
+        os.close(source)
+        os.close(out)
+    key = tmp_path / "key.txt"
+    key.write_text(identity.to_secret_string() + "\n")
+    done = subprocess.run(
+        [age_cli, "-d", "-i", str(key), str(tmp_path / "out.age")], capture_output=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == data
+
+
+def test_encrypt_file_takes_only_a_regular_file_and_some_recipient(
+    tmp_path: Path, identity: Identity
+) -> None:
+    out = output_file(tmp_path)
+    folder = os.open(tmp_path, os.O_RDONLY)
+    read_end, write_end = os.pipe()
+    source = source_file(tmp_path, b"data")
+    try:
+        for not_a_file in (folder, read_end):
+            with pytest.raises(BadInput):
+                stream.encrypt_file(not_a_file, out, [identity.recipient])
+        with pytest.raises(BadInput):
+            stream.encrypt_file(source, out, [])
+    finally:
+        for fd in (out, folder, read_end, write_end, source):
+            os.close(fd)
+    assert (tmp_path / "out.age").read_bytes() == b""
+
+
+def test_encrypt_file_reports_a_full_disk_as_itself(tmp_path: Path, identity: Identity) -> None:
+    source = source_file(tmp_path, data_of(MiB))
+    full = os.open("/dev/full", os.O_WRONLY)
+    try:
+        encryption = stream.encrypt_file(source, full, [identity.recipient])
+        with pytest.raises(OSError, match="space") as raised:
+            encryption.wait()
+    finally:
+        os.close(source)
+        os.close(full)
+    assert raised.value.errno == errno.ENOSPC
+
+
+def test_encrypt_file_reports_a_full_disk_on_the_final_flush(
+    tmp_path: Path, identity: Identity
+) -> None:
+    # Rust drops the error of the final flush; the worker does not. A file of a few bytes is
+    # written in that flush alone.
+    source = source_file(tmp_path, b"short")
+    full = os.open("/dev/full", os.O_WRONLY)
+    try:
+        with pytest.raises(OSError, match="space") as raised:
+            stream.encrypt_file(source, full, [identity.recipient]).wait()
+    finally:
+        os.close(source)
+        os.close(full)
+    assert raised.value.errno == errno.ENOSPC
+
+
+def test_encrypt_file_abort_kills_the_worker_and_leaves_no_decryptable_file(
+    tmp_path: Path, identity: Identity
+) -> None:
+    # A sparse file: large, cheap to make, slow enough to encrypt to be caught midway.
+    path = tmp_path / "sparse.bin"
+    with path.open("wb") as f:
+        f.truncate(4 << 30)
+    source, out = os.open(path, os.O_RDONLY), output_file(tmp_path)
+    try:
+        encryption = stream.encrypt_file(source, out, [identity.recipient])
+        pid = encryption._process.pid
+        wait_for(lambda: os.fstat(out).st_size > 0)
+        encryption.abort()
+        assert process_gone(pid)
+        encryption.abort()  # again: nothing more
+        with pytest.raises(ValueError, match="aborted"):
+            encryption.wait()
+    finally:
+        os.close(source)
+        os.close(out)
+    with pytest.raises(DecryptionFailed):
+        decrypt((tmp_path / "out.age").read_bytes(), [identity])
+
+
+def test_encrypt_file_worker_gets_no_recipient_on_its_command_line_and_no_environment(
+    tmp_path: Path, identity: Identity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REFUGIUM_CANARY_SECRET", "do-not-copy")
+    path = tmp_path / "sparse.bin"
+    with path.open("wb") as f:
+        f.truncate(4 << 30)
+    source, out = os.open(path, os.O_RDONLY), output_file(tmp_path)
+    try:
+        encryption = stream.encrypt_file(source, out, [identity.recipient])
+        pid = encryption._process.pid
+        wait_for(lambda: os.fstat(out).st_size > 0)
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+        held = sorted(os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd"))
+        encryption.abort()
+    finally:
+        os.close(source)
+        os.close(out)
+    assert cmdline[1:4] == [b"-I", stream._WORKER.encode(), b"--plaintext-fd"]
+    assert str(identity.recipient).encode() not in b"".join(cmdline)
+    assert environ == b""
+    # stdin (the recipients), stderr (/dev/null) and the report, the age file, the plaintext:
+    # nothing else of this process's.
+    pipes = [h for h in held if h.startswith("pipe:")]
+    assert len(pipes) == 2, held
+    assert sorted(set(held) - set(pipes)) == sorted(
+        {os.devnull, str(tmp_path / "out.age"), str(path)}
+    ), held
+
+
+def test_an_orphaned_file_worker_stops(tmp_path: Path) -> None:
+    # A parent that dies (a killed `refugium evidence add`) leaves its worker nothing to do:
+    # it stops at its next read rather than encrypting gigabytes for nobody.
+    path = tmp_path / "sparse.bin"
+    with path.open("wb") as f:
+        f.truncate(64 << 30)  # minutes of work for a worker that went on
+    parent = textwrap.dedent(
+        f"""
+        import os, sys
+        from refugium.crypto import Identity, encrypt_file
+        source = os.open({str(path)!r}, os.O_RDONLY)
+        out = os.open(os.devnull, os.O_WRONLY)
+        encryption = encrypt_file(source, out, [Identity.generate().recipient])
+        print(encryption._process.pid, flush=True)
+        os._exit(0)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", parent], capture_output=True, text=True, check=True, timeout=60
+    )
+    pid = int(done.stdout)
+    wait_for(lambda: process_gone(pid) or b"Z" in _state(pid), timeout=30)
+
+
+def _state(pid: int) -> bytes:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return b"Z"
+    return raw[raw.rindex(b")") + 2 :].split()[0]

@@ -13,6 +13,8 @@ EXPECTED_API = {
     "BundleResult",
     "CustodyLog",
     "EncryptedStore",
+    "FileChanged",
+    "FileUpload",
     "Staged",
     "SweepReport",
     "TooLarge",

@@ -23,7 +23,14 @@ from hypothesis import strategies as st
 
 from refugium.crypto import DecryptionFailed, Identity, decrypt
 from refugium.errors import BadInput, NotFound
-from refugium.vault import NORMALISED_TIME, EncryptedStore, Staged, SweepReport, TooLarge
+from refugium.vault import (
+    NORMALISED_TIME,
+    EncryptedStore,
+    FileChanged,
+    Staged,
+    SweepReport,
+    TooLarge,
+)
 from tests.vault.conftest import data_of, make_store
 
 MiB = 1 << 20
@@ -802,3 +809,184 @@ def test_a_killed_server_leaves_no_valid_age_file(
     with pytest.raises(DecryptionFailed):
         decrypt(content, [identity])
     assert store.sweep(set()) == SweepReport(1, 0, 0, ())
+
+
+# Whole files: begin_file, where the worker reads the file and writes the age file itself
+
+
+def open_source(path: Path, data: bytes) -> int:
+    path.write_bytes(data)
+    return os.open(path, os.O_RDONLY)
+
+
+@pytest.mark.parametrize("size", [0, 1, MiB + 3])
+def test_begin_file_round_trip(
+    store: EncryptedStore, identity: Identity, tmp_path: Path, size: int
+) -> None:
+    data = data_of(size, seed=size)
+    source = open_source(tmp_path / "plain.bin", data)
+    try:
+        with store.begin_file(source, [identity.recipient]) as upload:
+            assert len(listing(store.tmp)) == 1
+            staged = upload.finish()
+        assert (staged.sha256, staged.size) == (hashlib.sha256(data).hexdigest(), size)
+        assert listing(store.tmp) == [staged.temp_path.name]
+        name = staged.commit()
+        assert [t for t in threading.enumerate() if t.name == "age-flush"] == []
+        # The source stays the caller's: open, its offset where it was.
+        assert os.lseek(source, 0, os.SEEK_CUR) == 0
+    finally:
+        os.close(source)
+    assert listing(store.tmp) == []
+    assert listing(store.files) == [name]
+    info = (store.files / name).stat()
+    assert (info.st_mtime, info.st_atime) == (NORMALISED_TIME, NORMALISED_TIME)
+    assert stat.S_IMODE(info.st_mode) == 0o600
+    assert b"".join(store.iter_plaintext(name, [identity])) == data
+
+
+def test_begin_file_durability_order(
+    store: EncryptedStore, identity: Identity, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The worker writes the file; here the times and the fsync reach it only once the worker
+    # is done, and the rename comes after both.
+    events: list[str] = []
+    real_fsync, real_replace, real_utime = os.fsync, os.replace, os.utime
+    source = open_source(tmp_path / "plain.bin", data_of(MiB))
+
+    def kind(fd: int) -> str:
+        return "dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        events.append(f"fsync-{kind(fd)}")
+
+    def replace(src: str, dst: str) -> None:
+        real_replace(src, dst)
+        events.append("rename")
+
+    def utime(target: int, times: tuple[int, int]) -> None:
+        assert os.fstat(target).st_size > MiB  # the whole age file is there
+        real_utime(target, times)
+        events.append(f"utime-{kind(target)}")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "utime", utime)
+    try:
+        staged = store.begin_file(source, [identity.recipient]).finish()
+        assert events == ["utime-file", "fsync-file"]
+        staged.commit()
+    finally:
+        os.close(source)
+    assert events == ["utime-file", "fsync-file", "rename", "fsync-dir"]
+
+
+def test_begin_file_abort_leaves_nothing(
+    store: EncryptedStore, identity: Identity, tmp_path: Path
+) -> None:
+    path = tmp_path / "sparse.bin"
+    with path.open("wb") as f:
+        f.truncate(4 << 30)
+    source = os.open(path, os.O_RDONLY)
+    try:
+        upload = store.begin_file(source, [identity.recipient])
+        pid = upload._encryption._process.pid
+        upload.abort()
+        upload.abort()
+        assert not os.path.exists(f"/proc/{pid}")  # killed and reaped
+        with pytest.raises(ValueError, match="aborted"):
+            upload.finish()
+        with pytest.raises(KeyError), store.begin_file(source, [identity.recipient]):
+            raise KeyError
+        os.fstat(source)  # still open: the caller's
+    finally:
+        os.close(source)
+    assert listing(store.tmp) == []
+    assert listing(store.files) == []
+
+
+def test_a_file_that_changes_while_it_is_read_is_refused(
+    store: EncryptedStore, identity: Identity, tmp_path: Path
+) -> None:
+    path = tmp_path / "growing.bin"
+    source = open_source(path, data_of(MiB))
+    try:
+        upload = store.begin_file(source, [identity.recipient])
+        with path.open("ab") as more:
+            more.write(b"appended while the worker reads")
+        with pytest.raises(FileChanged):
+            upload.finish()
+    finally:
+        os.close(source)
+    assert listing(store.tmp) == []
+    assert listing(store.files) == []
+
+
+def test_begin_file_refuses_what_is_not_a_regular_file(
+    store: EncryptedStore, identity: Identity, tmp_path: Path
+) -> None:
+    folder = os.open(tmp_path, os.O_RDONLY)
+    read_end, write_end = os.pipe()
+    source = open_source(tmp_path / "plain.bin", b"data")
+    try:
+        for not_a_file in (folder, read_end):
+            with pytest.raises(BadInput):
+                store.begin_file(not_a_file, [identity.recipient])
+        with pytest.raises(BadInput):
+            store.begin_file(source, [])
+    finally:
+        for fd in (folder, read_end, write_end, source):
+            os.close(fd)
+    assert listing(store.tmp) == []
+
+
+def test_begin_file_writes_no_plaintext_to_the_disk(
+    store: EncryptedStore, identity: Identity, tmp_path: Path
+) -> None:
+    block = CANARY + data_of(4096 - len(CANARY))
+    data = b"".join(block[i:] + block[:i] for i in range(0, 4096 * 4, 5))[: 3 * MiB + 777]
+    assert data.count(CANARY) > 500
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    source = open_source(outside / "plain.bin", data)
+    try:
+        upload = store.begin_file(source, [identity.recipient])
+        staged = upload.finish()
+    finally:
+        os.close(source)
+    assert (store.tmp / staged.temp_path.name).stat().st_size > 3 * MiB
+    assert leaks(store.root) == []
+    name = staged.commit()
+    assert leaks(store.root) == []
+    assert b"".join(store.iter_plaintext(name, [identity])) == data
+
+
+def test_begin_file_writes_back_while_the_worker_writes(
+    store: EncryptedStore, identity: Identity, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The disk works while the worker encrypts, so the fsync at the end has little left.
+    flushed: list[int] = []
+    real_fdatasync = os.fdatasync
+
+    def fdatasync(fd: int) -> None:
+        real_fdatasync(fd)
+        flushed.append(os.fstat(fd).st_size)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    path = tmp_path / "sparse.bin"
+    with path.open("wb") as f:
+        f.truncate(4 << 30)
+    source = os.open(path, os.O_RDONLY)
+    try:
+        upload = store.begin_file(source, [identity.recipient])
+        deadline = time.monotonic() + 20
+        while len(flushed) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        upload.abort()
+    finally:
+        os.close(source)
+    assert len(flushed) >= 2
+    assert max(flushed) > 0
+    assert [t for t in threading.enumerate() if t.name == "age-flush"] == []
+    assert listing(store.tmp) == []

@@ -16,9 +16,20 @@ network sets the pace. Each pipe holds at most its kernel buffer (64 KiB on Linu
 1 MiB to and from the worker), so no plaintext ever sits in a temporary file and memory does
 not grow with the file (DESIGN.md section 3).
 
-The output is written here, by the relay thread, never by the worker, which never gets the
-file: a full disk or any other error of the output is raised here as itself, and once this
-process is gone nothing can write to the file any more. Three properties shape the code:
+The output of ``AgeEncryptingWriter`` is written here, by the relay thread, never by the
+worker, which never gets the file: a full disk or any other error of the output is raised
+here as itself, and once this process is gone nothing can write to the file any more.
+
+``encrypt_file`` is the same worker for a whole regular file on this machine (`refugium
+evidence add`): the worker reads the file and writes the age file itself, through
+descriptors it inherits (``FileEncryption``). Nothing passes through this process, which is
+free meanwhile: the command does its own imports and reads on the other core while the
+file is encrypted (or sets Django up, for several files). The worker's own end of file is
+the end of the whole plaintext file, not a pipe that this process's death would close, so
+it cannot finish a stream cut short; an error of the output comes back as the worker's
+errno and is raised here as ``OSError`` with it.
+
+Three properties shape the code:
 
 - Reaching the end of its stdin *finishes* the age stream: closing the pipe to abort would
   leave a valid age file of everything written so far. ``abort`` kills the worker first; the
@@ -42,6 +53,7 @@ import contextlib
 import fcntl
 import os
 import re
+import stat
 import subprocess
 import sys
 import threading
@@ -69,6 +81,8 @@ _PIPE_BYTES = 1 << 20
 _WORKER_ENVIRONMENT: dict[str, str] = {}
 # The worker's report of success: the plaintext's SHA-256 and size.
 _RESULT = re.compile(rb"ok ([0-9a-f]{64}) ([0-9]{1,20})\n")
+# The worker's report of a failed system call: the exception's type and its errno.
+_OS_FAILURE = re.compile(rb"[A-Za-z]*Error errno ([0-9]{1,4})\n")
 # What is read of the worker's stderr, and how much of its first line an error quotes.
 _REPORT_BYTES = 256
 _REPORT_CHARS = 200
@@ -287,32 +301,47 @@ class _Worker:
 
     def failure(self) -> str | None:
         """Why the worker failed, in a few safe words, or None if it succeeded."""
-        status = self.process.returncode
-        if status == 0:
-            return None if self.result() is not None else "exit status 0 without a result"
-        words = self._report.decode("ascii", "replace").split("\n")[0][:_REPORT_CHARS]
-        words = "".join(c if c.isalnum() or c in " ._-" else "?" for c in words)
-        return f"exit status {status}" + (f": {words}" if words else "")
+        return _failure(self.process.returncode, self._report)
 
     def result(self) -> tuple[str, int] | None:
         """The SHA-256 (hex) and size of the plaintext, as the worker reported them once it
         exited with success; None otherwise."""
-        if self.process.returncode != 0:
-            return None
-        found = _RESULT.fullmatch(self._report)
-        if found is None:
-            return None
-        return found.group(1).decode("ascii"), int(found.group(2))
+        return _result(self.process.returncode, self._report)
 
     def _close_report(self) -> None:
         fd, self._report_fd = self._report_fd, None
-        if fd is None:
-            return
-        try:
-            # The worker has exited: this never blocks, and a short read is all it wrote.
-            self._report = os.read(fd, _REPORT_BYTES)
-        finally:
-            os.close(fd)
+        if fd is not None:
+            self._report = _read_report(fd)
+
+
+def _read_report(fd: int) -> bytes:
+    """What the worker wrote to its stderr pipe, which is then closed. Only once the worker
+    has exited: this never blocks then, and a short read is all it wrote."""
+    try:
+        return os.read(fd, _REPORT_BYTES)
+    finally:
+        os.close(fd)
+
+
+def _failure(status: int | None, report: bytes) -> str | None:
+    """Why a worker that exited with ``status`` failed, in a few safe words, or None if it
+    succeeded."""
+    if status == 0:
+        return None if _result(status, report) is not None else "exit status 0 without a result"
+    words = report.decode("ascii", "replace").split("\n")[0][:_REPORT_CHARS]
+    words = "".join(c if c.isalnum() or c in " ._-" else "?" for c in words)
+    return f"exit status {status}" + (f": {words}" if words else "")
+
+
+def _result(status: int | None, report: bytes) -> tuple[str, int] | None:
+    """The SHA-256 (hex) and size a worker that exited with success reported; None
+    otherwise."""
+    if status != 0:
+        return None
+    found = _RESULT.fullmatch(report)
+    if found is None:
+        return None
+    return found.group(1).decode("ascii"), int(found.group(2))
 
 
 class AgeEncryptingWriter:
@@ -440,6 +469,136 @@ class AgeEncryptingWriter:
             self.close()
         else:
             self.abort()
+
+
+class FileEncryption:
+    """A whole regular file being encrypted by a worker process, which reads the plaintext
+    from one descriptor and writes the age file to another itself. Made by ``encrypt_file``.
+
+    Nothing passes through this process: no relay thread, no pipe of plaintext, so it is
+    free for other work while the worker runs (`refugium evidence add` goes on with its own
+    on the other core). ``wait`` gives the plaintext's SHA-256 and size; ``abort`` kills
+    the worker. A FileEncryption dropped without either is aborted when it is
+    garbage-collected.
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes], stdin: _WriteEnd, report_fd: int) -> None:
+        self._process = process
+        # Held open until the worker has exited: its end of file tells the worker that
+        # this process is gone.
+        self._stdin = stdin
+        self._report_fd: int | None = report_fd
+        self._report = b""
+        self._aborted = False
+        self._finalizer = weakref.finalize(self, _kill_file_worker, process, stdin)
+
+    def wait(self) -> tuple[str, int]:
+        """Wait for the worker; the plaintext's SHA-256 (lower-case hex) and size in bytes.
+
+        The output is written but neither fsynced nor closed: that is the caller's. Calling
+        it again gives the same answer.
+
+        Raises:
+            OSError: reading the plaintext or writing the output failed (a full disk, say):
+                the worker's own error number, with the system's message for it.
+            RuntimeError: encryption failed for another reason (a bug).
+            ValueError: the encryption was aborted.
+        """
+        if self._aborted:
+            raise ValueError("the age encryption was aborted")
+        self._process.wait()
+        self._finalizer.detach()
+        self._stdin.close()
+        fd, self._report_fd = self._report_fd, None
+        if fd is not None:
+            self._report = _read_report(fd)
+        result = _result(self._process.returncode, self._report)
+        if result is not None:
+            return result
+        failed = _OS_FAILURE.fullmatch(self._report) if self._process.returncode == 1 else None
+        if failed is not None:
+            number = int(failed.group(1))
+            raise OSError(number, os.strerror(number))
+        raise RuntimeError(
+            f"age encryption failed (worker {_failure(self._process.returncode, self._report)})"
+        )
+
+    def abort(self) -> None:
+        """Kill the worker and wait for it to end. What reached the output is then an
+        unfinished age file that no key decrypts in full; the caller deletes it. Calling it
+        again, or after ``wait``, does nothing more.
+
+        Raises:
+            Nothing.
+        """
+        if self._process.returncode is None:
+            self._aborted = True
+        self._finalizer.detach()
+        _kill_file_worker(self._process, self._stdin)
+        fd, self._report_fd = self._report_fd, None
+        if fd is not None:
+            os.close(fd)
+
+
+def _kill_file_worker(process: subprocess.Popen[bytes], stdin: _WriteEnd) -> None:
+    if process.returncode is None:
+        process.kill()
+        process.wait()  # reaped: no zombie
+    stdin.close()
+
+
+def encrypt_file(source_fd: int, out_fd: int, recipients: Sequence[Recipient]) -> FileEncryption:
+    """Start encrypting the regular file open at ``source_fd`` into ``out_fd`` as one age file.
+
+    The worker process reads ``source_fd`` from offset 0 to its end with ``pread`` (the
+    caller may read it meanwhile; its offset is left alone) and writes the age file to
+    ``out_fd`` from that descriptor's offset; it takes the plaintext's SHA-256 as it reads.
+    Both descriptors stay open here, and the caller closes them after ``wait`` or ``abort``.
+    Only ciphertext reaches ``out_fd``.
+
+    Raises:
+        BadInput: no recipients were given, or ``source_fd`` is not a regular file.
+        OSError: the worker process could not be started.
+    """
+    if not recipients:
+        raise BadInput("Encrypt to at least one recipient.", code="no_recipients")
+    if not stat.S_ISREG(os.fstat(source_fd).st_mode):
+        raise BadInput("Only a regular file can be encrypted whole.", code="not_a_file")
+    header = "".join(f"{recipient}\n" for recipient in recipients).encode("ascii") + b"\n"
+    fds: list[int] = []
+    try:
+        # A descriptor of its own above 2, so the worker's stdin, stdout and stderr never
+        # take its number, whatever number the caller's has.
+        plain = fcntl.fcntl(source_fd, fcntl.F_DUPFD_CLOEXEC, 3)
+        fds.append(plain)
+        header_read, header_write = os.pipe()
+        fds += (header_read, header_write)
+        report_read, report_write = os.pipe()
+        fds += (report_read, report_write)
+        # As for the pipe mode: the report is read once the worker has exited.
+        os.set_blocking(report_write, False)
+        # A few hundred bytes into an empty pipe: this never blocks. The recipients go on
+        # stdin, never on the command line. The write end stays open, with nothing more
+        # written to it, until the worker has exited (``FileEncryption``).
+        _write_all(header_write, header)
+        # The command is this interpreter and this package's file, plus a descriptor
+        # number: no shell, no untrusted text. close_fds keeps every other descriptor out.
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-I", _WORKER, "--plaintext-fd", str(plain)],
+            stdin=header_read,
+            stdout=out_fd,
+            stderr=report_write,
+            close_fds=True,
+            pass_fds=(plain,),
+            env=_WORKER_ENVIRONMENT,
+        )
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+    for fd in (plain, header_read, report_write):
+        os.close(fd)
+    return FileEncryption(process, _WriteEnd(header_write), report_read)
 
 
 def decrypt_stream(src: BinaryIO, dst: _Writable, identities: Sequence[Identity]) -> None:

@@ -35,6 +35,7 @@ import os
 import re
 import secrets
 import stat
+import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,7 @@ from refugium.crypto import (
     DecryptingIterator,
     Identity,
     Recipient,
+    encrypt_file,
     iter_decrypted,
 )
 from refugium.durable import fsync_dir
@@ -59,6 +61,8 @@ NORMALISED_TIME = 0
 
 _NAME = re.compile(r"[0-9a-f]{32}")
 _NAME_BYTES = 16
+# How often a whole file's age file is written back while the worker writes it.
+_FLUSH_SECONDS = 0.02
 _FILE_MODE = 0o600
 _DIR_MODE = 0o700
 
@@ -224,6 +228,149 @@ class Upload:
         self.abort()
 
 
+class FileChanged(BadInput):
+    """The file being added changed (its size or modification time) while it was read."""
+
+    code = "file_changed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The file changed while it was being added. Add it again once nothing writes to it."
+        )
+
+
+class FileUpload:
+    """A whole regular file on this machine, encrypted into ``tmp/`` by a worker process that
+    reads it and writes the age file itself (``refugium.crypto.encrypt_file``): nothing passes
+    through this process, which is free meanwhile.
+
+    Made by ``EncryptedStore.begin_file``, which returns at once; ``finish`` waits. Used as a
+    context manager, leaving the block without ``finish`` (or with an exception) aborts it.
+    The source descriptor is the caller's: it stays open.
+    """
+
+    def __init__(
+        self, store: EncryptedStore, source_fd: int, recipients: Sequence[Recipient]
+    ) -> None:
+        self._store = store
+        self._source_fd = source_fd
+        info = os.fstat(source_fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise BadInput("Only a regular file can be added.", code="not_a_file")
+        self._before = _file_state(info)
+        self._open = True
+        self._temp_path = store.tmp / secrets.token_hex(_NAME_BYTES)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        self._fd: int | None = os.open(self._temp_path, flags, _FILE_MODE)
+        try:
+            self._encryption = encrypt_file(source_fd, self._fd, recipients)
+        except BaseException:
+            self._discard_file()
+            raise
+        self._flusher = _Flusher(self._fd)
+
+    def finish(self) -> Staged:
+        """Wait for the worker, check that the file did not change meanwhile, normalise the
+        age file's timestamps and fsync it. The file stays in ``tmp/`` until
+        ``Staged.commit``.
+
+        Raises:
+            FileChanged: the source's size or modification time changed while it was read,
+                or the worker read another number of bytes than its size; the upload is
+                aborted.
+            OSError: reading the file failed, or the disk is full or failing; the upload
+                is aborted.
+            RuntimeError: the encrypting worker process failed or died; the upload is
+                aborted.
+            ValueError: the upload is already finished or aborted.
+        """
+        if not self._open:
+            raise ValueError("the upload is finished or aborted")
+        fd = self._fd
+        assert fd is not None
+        try:
+            sha256, size = self._encryption.wait()
+            self._flusher.stop()
+            after = _file_state(os.fstat(self._source_fd))
+            if after != self._before or size != after[0]:
+                raise FileChanged()
+            # Before the fsync, so the normalised times reach the disk with the data.
+            os.utime(fd, (NORMALISED_TIME, NORMALISED_TIME))
+            os.fsync(fd)
+            self._fd = None
+            os.close(fd)
+        except BaseException:
+            self.abort()
+            raise
+        self._open = False
+        return Staged(self._store, self._temp_path, sha256, size)
+
+    def abort(self) -> None:
+        """Stop the worker and delete the temporary file. Calling it again does nothing.
+
+        Raises:
+            Nothing.
+        """
+        if not self._open:
+            return
+        self._open = False
+        self._encryption.abort()
+        self._flusher.stop()
+        self._discard_file()
+
+    def _discard_file(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+        _remove(self._temp_path)
+
+    def __enter__(self) -> FileUpload:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.abort()
+
+
+class _Flusher:
+    """Writes the age file back to the disk while the worker is still writing it
+    (``fdatasync`` every ``_FLUSH_SECONDS``, in a thread, on a descriptor of its own), so
+    that the fsync that makes it durable once it is whole has only the last part left to
+    write: the disk works while the worker encrypts, not after."""
+
+    def __init__(self, fd: int) -> None:
+        self._stopped = threading.Event()
+        self._fd = os.dup(fd)
+        self._thread = threading.Thread(target=self._run, name="age-flush", daemon=True)
+        try:
+            self._thread.start()
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def _run(self) -> None:
+        try:
+            while not self._stopped.wait(_FLUSH_SECONDS):
+                os.fdatasync(self._fd)
+        except OSError:
+            pass  # the fsync in ``finish`` meets the same error and raises it
+        finally:
+            os.close(self._fd)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+
+def _file_state(info: os.stat_result) -> tuple[int, int, int, int]:
+    """What says a file changed: its size, modification time, inode and device."""
+    return info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev
+
+
 class Staged:
     """A finished, fsynced upload waiting in ``tmp/`` to be committed or discarded.
 
@@ -338,6 +485,21 @@ class EncryptedStore:
         if max_bytes is not None and max_bytes < 0:
             raise ValueError("max_bytes must not be negative")
         return Upload(self, recipients, max_bytes)
+
+    def begin_file(self, source_fd: int, recipients: Sequence[Recipient]) -> FileUpload:
+        """Start encrypting the whole regular file open at ``source_fd`` into ``tmp/``, in a
+        worker process that reads it itself; returns at once (``FileUpload.finish`` waits).
+        ``source_fd`` stays the caller's, open until the upload is finished or aborted; its
+        offset is left alone.
+
+        Raises:
+            BadInput: no recipients were given, or ``source_fd`` is not a regular file.
+            OSError: the temporary file cannot be created (a full disk, say), or the worker
+                cannot be started.
+        """
+        if not recipients:
+            raise BadInput("Encrypt to at least one recipient.", code="no_recipients")
+        return FileUpload(self, source_fd, recipients)
 
     # Reading
 

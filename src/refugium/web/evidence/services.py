@@ -34,16 +34,18 @@ from refugium.crypto import DecryptionFailed, Identity, Recipient, SigningKey, V
 from refugium.crypto import decrypt as age_decrypt
 from refugium.crypto import encrypt as age_encrypt
 from refugium.errors import BadInput, NotFound
-from refugium.vault.store import checked_sha256
+from refugium.vault.store import EncryptedStore, FileUpload, checked_sha256
 from refugium.web.accounts.models import Desk
 from refugium.web.core.auditing import record as audit
 from refugium.web.core.storage import file_store
+from refugium.web.evidence.early import (
+    MAX_IN_MEMORY,
+    EarlyIngest,
+    check_source,
+    description,
+    finish_and_read,
+)
 from refugium.web.evidence.models import Item, Link
-
-CHUNK = 1 << 20
-# A metadata report or a sharing copy is made in memory; larger files are exported instead.
-MAX_IN_MEMORY = 256 * 1024 * 1024
-MAX_SOURCE_CHARS = 2_000
 
 
 def custody() -> Any:
@@ -63,8 +65,8 @@ def desk_recipients(desk: Desk) -> list[Recipient]:
     return [Recipient.parse(desk.current_generation().recipient)]
 
 
-def _seal(meta: dict[str, Any], desk: Desk) -> bytes:
-    return age_encrypt(json.dumps(meta, ensure_ascii=False).encode("utf-8"), desk_recipients(desk))
+def _seal(meta: dict[str, Any], recipients: list[Recipient]) -> bytes:
+    return age_encrypt(json.dumps(meta, ensure_ascii=False).encode("utf-8"), recipients)
 
 
 @dataclass(frozen=True)
@@ -105,61 +107,51 @@ def open_meta(item: Item, keys: Sequence[Identity]) -> Meta:
 
 
 @sensitive_variables("meta")
-def ingest(path: Path, desk: Desk, *, source: str, actor: str) -> tuple[Item, str]:
+def ingest(
+    path: Path, desk: Desk, *, source: str, actor: str, early: EarlyIngest | None = None
+) -> tuple[Item, str]:
     """Stores the file at ``path`` as a new item of ``desk``; returns it and its SHA-256.
 
-    Order (DESIGN §3): the file is streamed into an age file while its SHA-256 is taken and
-    fsynced; the custody entry is appended; the file is renamed into place and the folder
-    fsynced; the row is committed. A kill before the commit leaves no row (the sweep at the
-    next start removes the file); a custody entry may then name an item that never arrived,
-    which ``refugium evidence list`` never shows.
+    Order (DESIGN §3): the file is encrypted into an age file while its SHA-256 is taken (by
+    a worker process that reads the file itself) and fsynced; the custody entry is appended;
+    the file is renamed into place and the folder fsynced; the row is committed. A kill
+    before the commit leaves no row (the sweep at the next start removes the file); a custody
+    entry may then name an item that never arrived, which ``refugium evidence list`` never
+    shows.
+
+    ``early`` is an upload of this file that `refugium evidence add` started before Django
+    was set up (``refugium.web.evidence.early``, which also stores one file without Django
+    when it can, in this same order): taken over if it encrypts ``path`` into this data
+    folder's store to the desk's current recipient, aborted otherwise (and the file
+    encrypted again here).
 
     Raises:
-        BadInput: not a regular file, unreadable, or the source text is too long.
+        BadInput: not a regular file, unreadable, changed while it was read
+            (``FileChanged``), or the source text is too long.
     """
-    from refugium.vault.metadata import report
-    from refugium.vault.sniff import PREFIX_BYTES, media_type
-
-    if len(source) > MAX_SOURCE_CHARS:
-        raise BadInput(f"--source is at most {MAX_SOURCE_CHARS} characters")
-    try:
-        # O_NONBLOCK: a FIFO put where a file was expected must not hang the command.
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
-    except OSError as error:
-        raise BadInput(f"{path}: cannot open it ({error.strerror})") from None
-    with os.fdopen(fd, "rb") as original:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise BadInput(f"{path}: not a regular file")
-        prefix = b""
-        with file_store().begin(desk_recipients(desk)) as upload:
-            while chunk := original.read(CHUNK):
-                if len(prefix) < PREFIX_BYTES:
-                    prefix += chunk[: PREFIX_BYTES - len(prefix)]
-                upload.write(chunk)
-            staged = upload.finish()
-        kind = media_type(prefix)
-        original.seek(0)
-        found = report(original, kind) if staged.size <= MAX_IN_MEMORY else None
+    check_source(source)
+    recipients = desk_recipients(desk)
+    store = file_store()
+    if early is not None and early.fits(path, store.root, [str(r) for r in recipients]):
+        fd, upload = early.take()
+    else:
+        if early is not None:
+            early.abort()
+        fd, upload = _begin(path, store, recipients)
+    with os.fdopen(fd, "rb"):
+        staged, kind, found = finish_and_read(fd, upload)
     from refugium.vault.custody import commitment, new_salt
 
     salt = new_salt()
-    meta = {
-        "name": path.name,
-        "source": source,
-        "sha256": staged.sha256,
-        "salt": salt,
-        "media_type": kind,
-        "added_by": actor,
-        "metadata": json.loads(found.to_json())
-        if found is not None
-        else {"entries": [], "warnings": [], "error": "too large to read at ingest"},
-    }
+    meta = description(
+        path.name, source=source, staged=staged, salt=salt, kind=kind, actor=actor, found=found
+    )
     item = Item(
         desk=desk,
         size=staged.size,
         added_on=timezone.localdate(),
         commitment=commitment(staged.sha256, salt),
-        meta=_seal(meta, desk),
+        meta=_seal(meta, recipients),
     )
     with staged, transaction.atomic():
         custody().record(
@@ -168,6 +160,29 @@ def ingest(path: Path, desk: Desk, *, source: str, actor: str) -> tuple[Item, st
         item.stored_name = staged.commit()
         item.save()
     return item, staged.sha256
+
+
+def _begin(
+    path: Path, store: EncryptedStore, recipients: list[Recipient]
+) -> tuple[int, FileUpload]:
+    """Opens the file at ``path`` and starts encrypting it into ``store``; the descriptor and
+    the upload are the caller's.
+
+    Raises:
+        BadInput: not a regular file, or unreadable.
+    """
+    try:
+        # O_NONBLOCK: a FIFO put where a file was expected must not hang the command.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError as error:
+        raise BadInput(f"{path}: cannot open it ({error.strerror})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise BadInput(f"{path}: not a regular file")
+        return fd, store.begin_file(fd, recipients)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def files_under(paths: Sequence[Path]) -> list[Path]:

@@ -225,6 +225,14 @@ def description(
     }
 
 
+def seal(meta: dict[str, Any], recipients: list[Recipient]) -> bytes:
+    """An item's description as its ``meta`` column holds it: JSON, age-encrypted to the
+    desk."""
+    from refugium.crypto import encrypt as age_encrypt
+
+    return age_encrypt(json.dumps(meta, ensure_ascii=False).encode("utf-8"), recipients)
+
+
 def check_source(source: str) -> None:
     """Raises:
     BadInput: ``source`` is longer than ``MAX_SOURCE_CHARS``.
@@ -256,7 +264,6 @@ def ingest_without_django(
         OSError: reading the file or writing the store failed.
     """
     from refugium.crypto import SigningKey, VerifyKey
-    from refugium.crypto import encrypt as age_encrypt
     from refugium.vault.custody import CustodyLog, commitment, new_salt
     from refugium.web.core.sqlite import PRAGMAS
 
@@ -269,19 +276,16 @@ def ingest_without_django(
         staged, kind, found = finish_and_read(fd, upload)
     salt = new_salt()
     recipient = Recipient.parse(started.recipient)
-    sealed = age_encrypt(
-        json.dumps(
-            description(
-                started.path.name,
-                source=source,
-                staged=staged,
-                salt=salt,
-                kind=kind,
-                actor=actor,
-                found=found,
-            ),
-            ensure_ascii=False,
-        ).encode("utf-8"),
+    sealed = seal(
+        description(
+            started.path.name,
+            source=source,
+            staged=staged,
+            salt=salt,
+            kind=kind,
+            actor=actor,
+            found=found,
+        ),
         [recipient],
     )
     code = secrets.token_hex(6)  # as the model's default (evidence.models.new_code)

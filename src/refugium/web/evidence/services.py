@@ -32,7 +32,6 @@ from django.views.decorators.debug import sensitive_variables
 
 from refugium.crypto import DecryptionFailed, Identity, Recipient, SigningKey, VerifyKey
 from refugium.crypto import decrypt as age_decrypt
-from refugium.crypto import encrypt as age_encrypt
 from refugium.errors import BadInput, NotFound
 from refugium.vault.store import EncryptedStore, FileUpload, checked_sha256
 from refugium.web.accounts.models import Desk
@@ -44,6 +43,7 @@ from refugium.web.evidence.early import (
     check_source,
     description,
     finish_and_read,
+    seal,
 )
 from refugium.web.evidence.models import Item, Link
 
@@ -63,10 +63,6 @@ def custody() -> Any:
 
 def desk_recipients(desk: Desk) -> list[Recipient]:
     return [Recipient.parse(desk.current_generation().recipient)]
-
-
-def _seal(meta: dict[str, Any], recipients: list[Recipient]) -> bytes:
-    return age_encrypt(json.dumps(meta, ensure_ascii=False).encode("utf-8"), recipients)
 
 
 @dataclass(frozen=True)
@@ -151,7 +147,7 @@ def ingest(
         size=staged.size,
         added_on=timezone.localdate(),
         commitment=commitment(staged.sha256, salt),
-        meta=_seal(meta, recipients),
+        meta=seal(meta, recipients),
     )
     with staged, transaction.atomic():
         custody().record(

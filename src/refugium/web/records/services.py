@@ -629,7 +629,12 @@ def _index(ws: Workspace, batch: Sequence[Prepared], *, fresh: bool = False) -> 
     if people:
         if not fresh:
             NameKey.objects.filter(person_id__in=pks).delete()
-        names_rows = [(p.row.pk, d) for p in people for d in sorted(_name_digests(ws, p.values))]
+        # A batch of an import repeats the same given and family names many times: each
+        # distinct word is folded once, and the memo goes with the batch.
+        with names.memoised():
+            names_rows = [
+                (p.row.pk, d) for p in people for d in sorted(_name_digests(ws, p.values))
+            ]
         _insert(NameKey, ("person_id", "digest"), names_rows)
     kind = kind_of(batch[0].row)
     if not fresh:

@@ -77,10 +77,6 @@ MAX_LISTS: Final = 8
 """Sources as lists for the estimates: the latent-class sampler takes minutes beyond 8; the
 sources naming the most selected victims are used and the others counted in a note."""
 LEVEL: Final = 0.95
-IN_CHUNK = 50_000
-"""Most values one ``__in`` filter sends: SQLite refuses a statement with more than its
-variable limit (250,000 in Debian's build, 32,766 upstream), and a report of 100,000 events
-selects about 260,000 acts."""
 _SECRET_PURPOSE: Final = "report-pseudonyms"  # noqa: S105 (a domain label, not a secret)
 
 _AXES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
@@ -656,13 +652,18 @@ class _Compiler:
         )
 
     def by_perpetrator_unit(self, acts: Sequence[_Act]) -> None:
-        act_pks = [a.pk for a in acts]
+        selected = {a.pk for a in acts}
         units: dict[int, set[str]] = defaultdict(set)
-        involvements = Involvement.objects.filter(desk=self.ws.desk)
-        for inv in sorted(_filter_in(involvements, "act", act_pks), key=lambda i: i.pk):
-            unit = _plain(str(self.ws.sealer.open(inv, "details").get("unit") or ""))
+        # Every involvement of the desk as plain tuples, kept when its act is selected: one
+        # query, where a list of 300,000 selected acts would take several long ones.
+        involvements = Involvement.objects.filter(desk=self.ws.desk).order_by("pk")
+        for act, uid, details in involvements.values_list("act_id", "uid", "details"):
+            if act not in selected:
+                continue
+            opened = self.ws.sealer.open_column(Involvement, uid, "details", details)
+            unit = _plain(str(opened.get("unit") or ""))
             if unit:
-                units[inv.act_id].add(unit)
+                units[act].add(unit)
         items: list[str] = []
         for act in acts:
             items.extend(sorted(units.get(act.pk, ())) or [NONE_KEY])
@@ -682,21 +683,28 @@ class _Compiler:
 
     def sources_by_type(self, acts: Sequence[_Act], victims: set[int]) -> None:
         events = {a.event for a in acts}
+        # About a selected event or victim; filtered here rather than with IN lists of
+        # 100,000 events and 150,000 victims, which near SQLite's variable limit.
         infos = (
             Information.objects.filter(desk=self.ws.desk)
-            .filter(models_q(events, victims))
             .order_by("pk")
+            .values_list("event_id", "person_id", "source_id", "uid", "details")
         )
+        found: list[tuple[int, str]] = []
+        for event, person, source_id, uid, details in infos:
+            if event not in events and person not in victims:
+                continue
+            opened = self.ws.sealer.open_column(Information, uid, "details", details)
+            found.append((source_id, str(opened.get("reliability") or NONE_KEY)))
+        # Each source read and opened once, all in one query rather than one per source.
         source_type: dict[int, str] = {}
-        pairs: list[tuple[str, str]] = []
-        for info in infos:
-            if info.source_id not in source_type:
-                source = Source.objects.get(pk=info.source_id)
-                source_type[info.source_id] = str(
-                    self.ws.sealer.open(source, "details").get("material_type") or NONE_KEY
-                )
-            reliability = str(self.ws.sealer.open(info, "details").get("reliability") or NONE_KEY)
-            pairs.append((source_type[info.source_id], reliability))
+        sources = Source.objects.filter(desk=self.ws.desk).values_list("pk", "uid", "details")
+        wanted = {source_id for source_id, _ in found}
+        for pk, uid, details in sources:
+            if pk in wanted:
+                opened = self.ws.sealer.open_column(Source, uid, "details", details)
+                source_type[pk] = str(opened.get("material_type") or NONE_KEY)
+        pairs = [(source_type[source_id], reliability) for source_id, reliability in found]
         types = self.terms("source-material-types")
         levels = self.terms("reliability")
         row_keys = {t.key: self.label(t) for t in self._ordered(types.values()) if not t.retired}
@@ -800,14 +808,12 @@ class _Compiler:
         self, acts: Sequence[_Act], events: Mapping[int, Event], names: Mapping[str, str]
     ) -> list[dict[str, str]]:
         selected = {a.event for a in acts}
-        links = ChainLink.objects.filter(
-            desk=self.ws.desk, from_event__in=selected, to_event__in=selected
-        ).order_by("pk")
+        links = _chain_links(self.ws, selected)
         chain_types = self.terms("chain-types")
         rows = []
-        for link in links:
-            a, b = events[link.from_event_id], events[link.to_event_id]
-            kind = chain_types.get(link.chain_type_id)
+        for from_event, to_event, chain_type in links:
+            a, b = events[from_event], events[to_event]
+            kind = chain_types.get(chain_type)
             when_a, where_a = self.event_when(a), self.event_where(a)
             when_b, where_b = self.event_when(b), self.event_where(b)
             text = _w(
@@ -870,18 +876,16 @@ class _Compiler:
         return self.label(_by_key(regions, place.label))
 
 
-def _filter_in(queryset: Any, field: str, values: Iterable[int]) -> Iterable[Any]:
-    """``queryset.filter(<field>__in=values)``, in pieces of :data:`IN_CHUNK` values so that
-    no statement exceeds SQLite's variable limit; each row once, in no particular order."""
-    ordered = sorted(set(values))
-    for start in range(0, len(ordered), IN_CHUNK):
-        yield from queryset.filter(**{f"{field}__in": ordered[start : start + IN_CHUNK]})
-
-
-def models_q(events: set[int], victims: set[int]) -> Any:
-    from django.db.models import Q
-
-    return Q(event__in=events) | Q(person__in=victims)
+def _chain_links(ws: records.Workspace, selected: set[int]) -> list[tuple[int, int, int | None]]:
+    """(from event, to event, chain type) of the desk's chain links between two selected
+    events, in record order. Filtered here: IN lists of 100,000 selected events would near
+    SQLite's variable limit, and chain links are far fewer than events."""
+    links = ChainLink.objects.filter(desk=ws.desk).order_by("pk")
+    return [
+        (a, b, kind)
+        for a, b, kind in links.values_list("from_event_id", "to_event_id", "chain_type_id")
+        if a in selected and b in selected
+    ]
 
 
 def _by_key(terms: Mapping[int, Term], key: str) -> Term:
@@ -1058,14 +1062,12 @@ def compile_report(
     unique = c.unique_victims(acts, victims) if s.unique_victims else None
     estimates = c.estimates(victims, merged) if s.estimates else []
 
-    events = Event.objects.in_bulk({a.event for a in acts})
     wanted_events, summary_rows, left_out = _summary_records(ws, definition, acts, victims)
     timeline_events: set[int] = set()
     if s.timeline:
-        for a, b in ChainLink.objects.filter(
-            desk=ws.desk, from_event__in=set(events), to_event__in=set(events)
-        ).values_list("from_event_id", "to_event_id"):
+        for a, b, _ in _chain_links(ws, {a.event for a in acts}):
             timeline_events |= {a, b}
+    events = Event.objects.in_bulk(timeline_events)
     event_names = Pseudonyms(c.secret, "Event").assign(timeline_events | wanted_events)
     shown_events = {
         k: f"{_w(language, 'Event')} {v.rsplit(' ', 1)[1]}" for k, v in event_names.items()
@@ -1266,12 +1268,16 @@ def _evidence(c: _Compiler, acts: Sequence[_Act], victims: set[int]) -> list[dic
         "person": set(victims) | {a.victim for a in acts},
     }
     items: dict[int, Any] = {}
-    for kind, pks in wanted.items():
-        links = Link.objects.filter(
-            record_type=kind, item__desk=c.ws.desk, item__case_keyed=False
-        ).select_related("item")
-        for link in _filter_in(links, "record_pk", pks):
-            items[link.item_id] = link.item
+    # The desk's links of these kinds, kept when their record is selected: items are few
+    # next to records, and lists of 100,000 selected records would take several long queries.
+    links = (
+        Link.objects.filter(record_type__in=wanted, item__desk=c.ws.desk, item__case_keyed=False)
+        .select_related("item")
+        .order_by("pk")
+    )
+    for link in links:
+        if link.record_pk in wanted[link.record_type]:
+            items.setdefault(link.item_id, link.item)
     if not items:
         return []
     if c.identities is None:

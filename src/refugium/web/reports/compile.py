@@ -32,9 +32,10 @@ import calendar
 import hashlib
 import json
 import math
+import multiprocessing
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Final
@@ -417,6 +418,90 @@ def _select(ws: records.Workspace, definition: Definition) -> tuple[list[_Act], 
 # --- Tables ---------------------------------------------------------------------------------
 
 
+class _Background:
+    """``fn(*args)`` in a forked child process; ``result()`` waits for its answer.
+
+    Why: the estimates are CPU-bound numpy work on a small table that needs neither the
+    database nor Django, and take about 20 s; on the second core they cost the report
+    nothing. The child gets a copy of this process's memory (fork), so nothing is pickled
+    on the way in, writes nothing, and answers through a pipe. Where fork is unavailable
+    the work runs here, in line.
+    """
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._value: Any = None
+        self._process: Any = None
+        if "fork" not in multiprocessing.get_all_start_methods():
+            self._value = fn(*args)
+            return
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_answer, args=(send, fn, args), daemon=True)
+        self._process.start()
+        send.close()
+
+    def result(self) -> Any:
+        """The answer, or the child's exception raised here.
+
+        Raises:
+            RuntimeError: the child died without an answer (killed, out of memory).
+        """
+        if self._process is None:
+            return self._value
+        try:
+            ok, value = self._receive.recv()
+        except EOFError:
+            raise RuntimeError("the estimates' process ended without an answer") from None
+        finally:
+            self._receive.close()
+            self._process.join()
+            self._process = None
+        if not ok:
+            raise value
+        self._value = value
+        return value
+
+    def close(self) -> None:
+        """Stops the child if it is still running (the report failed elsewhere)."""
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join()
+            self._receive.close()
+            self._process = None
+
+
+def _answer(send: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    try:
+        send.send((True, fn(*args)))
+    except BaseException as exc:  # handed to the parent, which raises it
+        send.send((False, exc))
+    finally:
+        send.close()
+
+
+class _Estimates:
+    """The estimates section while its methods run: the notes it adds, and the child."""
+
+    def __init__(self, compiler: _Compiler) -> None:
+        self.compiler = compiler
+        self.notes: list[str] = []
+        self.withheld: list[str] = []
+        self.running: _Background | None = None
+
+    def finish(self) -> list[dict[str, Any]]:
+        """Adds the notes and returns the published rows, once the methods are done."""
+        self.compiler.notes.extend(self.notes)
+        for note in self.withheld:
+            self.compiler.withheld.note(note)
+        if self.running is None:
+            return []
+        return self.compiler.estimate_rows(self.running.result())
+
+    def close(self) -> None:
+        if self.running is not None:
+            self.running.close()
+
+
 class _Compiler:
     def __init__(
         self,
@@ -749,11 +834,16 @@ class _Compiler:
             "note": _w(self.lang, "linkage"),
         }
 
-    def estimates(self, victims: set[int], merged: Mapping[int, int]) -> list[dict[str, Any]]:
+    def estimates(self, victims: set[int], merged: Mapping[int, int]) -> _Estimates:
+        """Builds the capture table and starts the methods on it in a process of their own
+        (the latent-class sampler takes about 20 s whatever the data's size), so that the
+        rest of the report compiles meanwhile. The notes are added by ``_Estimates.finish``,
+        where the report has always had them."""
         from refugium.estimation.run import Options, estimate_tables
         from refugium.estimation.table import table_from_memberships
         from refugium.web.estimates import services as est
 
+        pending = _Estimates(self)
         on: dict[int, set[int]] = defaultdict(set)
         named = Information.objects.filter(desk=self.ws.desk, person__isnull=False)
         for person_id, source_id in named.values_list("person_id", "source_id"):
@@ -761,13 +851,13 @@ class _Compiler:
             if person in victims:
                 on[source_id].add(person)
         if len(on) < MIN_LISTS:
-            self.notes.append(_w(self.lang, "note_estimates_few", n=len(on), m=MIN_LISTS))
-            self.withheld.note("estimates: fewer than 3 sources name the selected victims")
-            return []
+            pending.notes.append(_w(self.lang, "note_estimates_few", n=len(on), m=MIN_LISTS))
+            pending.withheld.append("estimates: fewer than 3 sources name the selected victims")
+            return pending
         ranked = sorted(on, key=lambda s: (-len(on[s]), s))
         lists = sorted(ranked[:MAX_LISTS])
         if len(ranked) > MAX_LISTS:
-            self.notes.append(_w(self.lang, "note_estimates_lists", n=MAX_LISTS))
+            pending.notes.append(_w(self.lang, "note_estimates_lists", n=MAX_LISTS))
         membership: dict[int, set[str]] = defaultdict(set)
         names = {source: f"list{n}" for n, source in enumerate(lists, 1)}
         for source in lists:
@@ -775,13 +865,18 @@ class _Compiler:
                 membership[person].add(names[source])
         observed = len(membership)
         if observed < self.d.k:
-            self.notes.append(_w(self.lang, "note_estimates_small", k=self.d.k))
-            return []
+            pending.notes.append(_w(self.lang, "note_estimates_small", k=self.d.k))
+            return pending
         table = table_from_memberships(
             [names[s] for s in lists], [frozenset(v) for _, v in sorted(membership.items())]
         )
         options = Options(seed=ESTIMATE_SEED, iterations=est.LCMCR_ITERATIONS)
-        results = estimate_tables({None: table}, list(self.d.sections.estimates), options)
+        pending.running = _Background(
+            estimate_tables, {None: table}, list(self.d.sections.estimates), options
+        )
+        return pending
+
+    def estimate_rows(self, results: Sequence[Any]) -> list[dict[str, Any]]:
         out = []
         for r in results:
             # A method that could not run gives NaN (its warnings say why); an interval
@@ -1047,6 +1142,26 @@ def compile_report(
     merged = merged_into(ws)
     victims = {merged.get(a.victim, a.victim) for a in acts}
     s = definition.sections
+    # Started first, finished where the section has always been (its notes included).
+    pending = c.estimates(victims, merged) if s.estimates else None
+    try:
+        return _compile_rest(c, ws, definition, acts, victims, merged, pending)
+    finally:
+        if pending is not None:
+            pending.close()
+
+
+def _compile_rest(
+    c: _Compiler,
+    ws: records.Workspace,
+    definition: Definition,
+    acts: list[_Act],
+    victims: set[int],
+    merged: Mapping[int, int],
+    pending: _Estimates | None,
+) -> Build:
+    language = c.lang
+    s = definition.sections
     sections = (
         (s.by_wave, "by_wave", c.by_wave),
         (s.by_place, "by_place", c.by_place),
@@ -1060,7 +1175,7 @@ def compile_report(
     if s.sources and c.allowed("sources_by_type"):
         c.sources_by_type(acts, victims)
     unique = c.unique_victims(acts, victims) if s.unique_victims else None
-    estimates = c.estimates(victims, merged) if s.estimates else []
+    estimates = pending.finish() if pending is not None else []
 
     wanted_events, summary_rows, left_out = _summary_records(ws, definition, acts, victims)
     timeline_events: set[int] = set()

@@ -817,6 +817,9 @@ class _Compiler:
             if pk in wanted:
                 opened = self.ws.sealer.open_column(Source, uid, "details", details)
                 source_type[pk] = str(opened.get("material_type") or NONE_KEY)
+        for pk in wanted - set(source_type):  # not the desk's own: read as before, one by one
+            opened = self.ws.sealer.open(Source.objects.get(pk=pk), "details")
+            source_type[pk] = str(opened.get("material_type") or NONE_KEY)
         pairs = [(source_type[source_id], reliability) for source_id, reliability in found]
         types = self.terms("source-material-types")
         levels = self.terms("reliability")

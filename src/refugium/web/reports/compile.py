@@ -939,7 +939,7 @@ class _Compiler:
         rows = []
         for from_event, to_event, chain_type in links:
             a, b = events[from_event], events[to_event]
-            kind = chain_types.get(chain_type)
+            kind = chain_types.get(chain_type) if chain_type is not None else None
             when_a, where_a = self.event_when(a), self.event_where(a)
             when_b, where_b = self.event_when(b), self.event_where(b)
             text = _w(

@@ -234,3 +234,17 @@ def test_a_reader_needs_no_signing_key(log: AuditLog, key: SigningKey) -> None:
         reader.record("u1", "login")
     assert info.value.code == "no_signing_key"
     assert AuditLog(log.chain.path.with_name("new.jsonl"), key.verify_key).head() == (0, GENESIS)
+
+
+def test_record_many_writes_what_record_would_in_order(log: AuditLog) -> None:
+    log.record_many([("user:7", "records.watchlist", "person", "P-1"), ("user:7", "login", "", "")])
+    assert log.verify() == 2
+    assert [b["action"] for b in bodies(log)] == ["records.watchlist", "login"]
+    assert bodies(log)[0]["object"] == {"type": "person", "id": "P-1"}
+
+
+def test_record_many_writes_nothing_when_one_entry_is_free_text(log: AuditLog) -> None:
+    log.record("user:7", "login")
+    with pytest.raises(BadInput):
+        log.record_many([("user:7", "records.read", "person", "P-1"), ("u", "x", "person", "a b")])
+    assert log.verify() == 1

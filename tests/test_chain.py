@@ -606,3 +606,39 @@ def test_verify_waits_for_an_append_in_progress(tmp_path: Path, key: SigningKey)
         fcntl.flock(fh, fcntl.LOCK_UN)
     thread.join(timeout=10)
     assert results == [2]
+
+
+def test_append_many_writes_the_lines_append_would(tmp_path: Path, key: SigningKey) -> None:
+    one_by_one = SignedChain(tmp_path / "a.jsonl", key.verify_key, key)
+    one_by_one.append({"first": 1})
+    for body in SAMPLE_BODIES:
+        one_by_one.append(body)
+    together = SignedChain(tmp_path / "b.jsonl", key.verify_key, key)
+    together.append({"first": 1})
+    entries = together.append_many(SAMPLE_BODIES)
+    assert [e["seq"] for e in entries] == list(range(1, 1 + len(SAMPLE_BODIES)))
+    assert (tmp_path / "b.jsonl").read_bytes() == (tmp_path / "a.jsonl").read_bytes()
+    assert together.verify() == 1 + len(SAMPLE_BODIES)
+    assert together.append_many([]) == []
+
+
+def test_append_many_writes_nothing_when_one_body_is_bad(tmp_path: Path, key: SigningKey) -> None:
+    chain = SignedChain(tmp_path / "c.jsonl", key.verify_key, key)
+    chain.append({"a": 1})
+    before = (tmp_path / "c.jsonl").read_bytes()
+    with pytest.raises(BadInput):
+        chain.append_many([{"b": 2}, {"c": 1.5}])
+    assert (tmp_path / "c.jsonl").read_bytes() == before
+
+
+def test_append_many_syncs_once(
+    tmp_path: Path, key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain = SignedChain(tmp_path / "d.jsonl", key.verify_key, key)
+    chain.append({"a": 1})
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd)))
+    chain.append_many([{"i": i} for i in range(50)])
+    assert len(synced) == 1
+    assert chain.verify() == 51

@@ -164,3 +164,25 @@ def test_repr_shows_key_ids_only() -> None:
     assert repr(FieldCipher([GEN_2, GEN_1])) == (
         f"<FieldCipher keys [{GEN_2.key_id}, {GEN_1.key_id}] (secret)>"
     )
+
+
+@settings(max_examples=200)
+@given(
+    key_id=st.binary(min_size=8, max_size=8),
+    table=st.text(),
+    row=st.text(),
+    field=st.text(),
+)
+def test_cached_associated_data_is_the_documented_encoding(
+    key_id: bytes, table: str, row: str, field: str
+) -> None:
+    """The cached head and tail give the very bytes of the token format's definition, so
+    tokens written before the cache still open and no two cells share associated data."""
+    from refugium.crypto._encoding import length_prefixed
+    from refugium.crypto.fields import _associated_data
+
+    try:
+        expected = b"\x01" + key_id + length_prefixed("table", table, "row", row, "field", field)
+    except UnicodeEncodeError:
+        return  # lone surrogates: neither form encodes them
+    assert _associated_data(key_id, table, row, field) == expected

@@ -17,6 +17,7 @@ they are re-encrypted.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 
@@ -70,20 +71,19 @@ class FieldCipher:
             DecryptionFailed: unknown version or key, wrong table/row/field, truncation or
                 any changed byte.
         """
-        failed = DecryptionFailed("Could not decrypt a field: wrong key, or the data is damaged.")
         if len(token) < _PREFIX_BYTES + _TAG_BYTES or token[:1] != _VERSION_1:
-            raise failed
+            raise _failed()
         key_id = token[1 : 1 + _KEY_ID_BYTES]
         cipher = self._ciphers.get(key_id)
         if cipher is None:
-            raise failed
+            raise _failed()
         nonce = token[1 + _KEY_ID_BYTES : _PREFIX_BYTES]
         try:
             return cipher.decrypt(
                 nonce, token[_PREFIX_BYTES:], _associated_data(key_id, table, row, field)
             )
         except InvalidTag:
-            raise failed from None
+            raise _failed() from None
 
     def encrypt_text(self, plaintext: str, *, table: str, row: str, field: str) -> bytes:
         """``encrypt`` for text, stored as UTF-8.
@@ -110,5 +110,21 @@ class FieldCipher:
         return f"<FieldCipher keys [{key_ids}] (secret)>"
 
 
+def _failed() -> DecryptionFailed:
+    return DecryptionFailed("Could not decrypt a field: wrong key, or the data is damaged.")
+
+
 def _associated_data(key_id: bytes, table: str, row: str, field: str) -> bytes:
-    return _VERSION_1 + key_id + length_prefixed("table", table, "row", row, "field", field)
+    """``0x01 | key_id | length_prefixed("table", table, "row", row, "field", field)``, from
+    cached parts: only the row changes between the 300,000 cells a report opens."""
+    head, tail = _aad_parts(key_id, table, field)
+    data = row.encode("utf-8")
+    return head + len(data).to_bytes(4, "big") + data + tail
+
+
+@functools.lru_cache(maxsize=256)
+def _aad_parts(key_id: bytes, table: str, field: str) -> tuple[bytes, bytes]:
+    """What comes before the row's bytes (and their length) and what comes after them.
+    Holds key ids, table and column names only: nothing secret."""
+    head = _VERSION_1 + key_id + length_prefixed("table", table, "row")
+    return head, length_prefixed("field", field)

@@ -238,3 +238,46 @@ def test_an_events_timeline_orders_acts_and_linked_events_by_earliest_day(ws) ->
     # event's span rather than going last.
     assert [e.row for e in entries] == [earlier, early, wave, undated, late]
     assert entries[3].when == entries[2].when
+
+
+def test_read_identities_audits_every_row_before_opening_any(ws) -> None:  # type: ignore[no-untyped-def]
+    first = person(ws, full_name="Ахмед Ахмедов")
+    second = person(ws, full_name="Руслан Русланов", occupation="driver")
+    found = services.read_identities(ws, [first, second], why="watchlist")
+    assert [v["full_name"] for v in found] == ["Ахмед Ахмедов", "Руслан Русланов"]
+    assert found[1]["occupation"] == "driver"
+    actions = audit_actions()
+    assert actions[-2:] == [("records.watchlist", first.code), ("records.watchlist", second.code)]
+    assert services.read_identities(ws, [], why="watchlist") == []
+
+
+def test_check_constraints_evaluated_in_python_agree_with_the_database(ws) -> None:  # type: ignore[no-untyped-def]
+    from django.core.exceptions import ValidationError
+    from django.db.models import CheckConstraint
+
+    first, second = event(ws), event(ws)
+    a, b = person(ws), person(ws)
+    source = services.save(ws, Source(), {"title": "Interview 4"})
+    rows = [
+        ChainLink(from_event=first, to_event=second),
+        ChainLink(from_event=first, to_event=first),
+        Relationship(person=a, other=b),
+        Relationship(person=a, other=a),
+        Information(source=source),
+        Information(source=source, person=a),
+        Information(source=source, event=first, person=a),
+        Intervention(),
+        Intervention(victim=b),
+    ]
+    for row in rows:
+        for constraint in type(row)._meta.constraints:
+            if not isinstance(constraint, CheckConstraint):
+                continue
+            held = services._holds(constraint.condition, row)
+            assert held is not None, constraint.name
+            try:
+                constraint.validate(type(row), row)
+                database = True
+            except ValidationError:
+                database = False
+            assert held is database, (constraint.name, row)

@@ -266,13 +266,13 @@ def on_records_saved(sender: Any, ws: Any, prepared: Sequence[Any], **_: Any) ->
     from refugium.web.records import services as records
     from refugium.web.records.models import Act, Person
 
+    arrests = []
     for change in prepared:
         row = change.row
         if isinstance(row, Act):
             if "victim_status" not in change.changes["details"] or not arrested(row.victim_status):
                 continue
-            values = records.read(ws, row.victim, identity=True, why="watchlist")
-            queue_detained(row.victim.code, row.code, values.get("contacts") or [])
+            arrests.append(row)
         elif isinstance(row, Person) and change.action == "change":
             if "contacts" not in change.changes["identity"]:
                 continue
@@ -281,6 +281,10 @@ def on_records_saved(sender: Any, ws: Any, prepared: Sequence[Any], **_: Any) ->
             act = _arrest_of(row)
             if added and act is not None:
                 queue_detained(row.code, act.code, added)
+    # The victims' identities of a whole batch (an import) are audited in one write.
+    victims = records.read_identities(ws, [act.victim for act in arrests], why="watchlist")
+    for act, values in zip(arrests, victims, strict=True):
+        queue_detained(act.victim.code, act.code, values.get("contacts") or [])
 
 
 def _arrest_of(person: Any) -> Any:

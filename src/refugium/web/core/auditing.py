@@ -8,6 +8,8 @@ entries whose chain head an administrator wrote down).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
 
 from refugium.audit import AuditLog
@@ -24,3 +26,9 @@ def audit_log() -> AuditLog:
 
 def record(actor: str, action: str, object_type: str = "", object_id: str = "") -> None:
     audit_log().record(actor, action, object_type, object_id)
+
+
+def record_many(entries: Sequence[tuple[str, str, str, str]]) -> None:
+    """``(actor, action, object type, object id)`` entries in one write to the log (see
+    ``AuditLog.record_many``)."""
+    audit_log().record_many(entries)

@@ -50,6 +50,22 @@ class Sealer:
             return {}
         return json_object(self._cipher.decrypt(bytes(token), **self._where(row, column)))
 
+    def open_column(
+        self, model: type[models.Model], uid: Any, column: str, token: bytes | None
+    ) -> dict[str, Any]:
+        """``open`` for a column read with ``values_list`` (the row's uid and token) rather
+        than as a model instance: a report over 300,000 acts reads them that way.
+
+        Raises:
+            DecryptionFailed: as ``open``.
+        """
+        if not token:
+            return {}
+        if column not in self._columns:
+            raise ValueError(f"not a sealed column: {column}")
+        where = {"table": model._meta.db_table, "row": str(uid), "field": column}
+        return json_object(self._cipher.decrypt(bytes(token), **where))
+
     def _where(self, row: models.Model, column: str) -> dict[str, str]:
         if column not in self._columns:
             raise ValueError(f"not a sealed column: {column}")

@@ -40,7 +40,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 from refugium.crypto import (
     AgeEncryptingWriter,
@@ -116,7 +116,35 @@ class _TempFile:
         return os.write(self.fd, data)
 
 
-class Upload:
+class _TempUpload:
+    """What ``Upload`` and ``FileUpload`` share: a temporary file in ``tmp/`` that ``abort``
+    deletes, and the context manager that aborts whatever was not finished."""
+
+    _fd: int | None
+    _temp_path: Path
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def _discard_file(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+        _remove(self._temp_path)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.abort()
+
+
+class Upload(_TempUpload):
     """One upload in progress: plaintext in through ``write``, ciphertext to ``tmp/``.
 
     Made by ``EncryptedStore.begin``. Used as a context manager, leaving the block without
@@ -210,23 +238,6 @@ class Upload:
         self._writer.abort()
         self._discard_file()
 
-    def _discard_file(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)
-        _remove(self._temp_path)
-
-    def __enter__(self) -> Upload:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.abort()
-
 
 class FileChanged(BadInput):
     """The file being added changed (its size or modification time) while it was read."""
@@ -239,7 +250,7 @@ class FileChanged(BadInput):
         )
 
 
-class FileUpload:
+class FileUpload(_TempUpload):
     """A whole regular file on this machine, encrypted into ``tmp/`` by a worker process that
     reads it and writes the age file itself (``refugium.crypto.encrypt_file``): nothing passes
     through this process, which is free meanwhile.
@@ -317,23 +328,6 @@ class FileUpload:
         self._encryption.abort()
         self._flusher.stop()
         self._discard_file()
-
-    def _discard_file(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)
-        _remove(self._temp_path)
-
-    def __enter__(self) -> FileUpload:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.abort()
 
 
 class _Flusher:
